@@ -1,0 +1,1 @@
+"""RANet: Resolution Adaptive Networks (CVPR 2020)."""

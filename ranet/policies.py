@@ -1,0 +1,62 @@
+"""Exit policies: which exit a sample leaves at, given its per-exit confidences.
+
+Pure tensor functions, shared by the early-exit engine, the evaluation and the app's slider.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import Tensor
+
+__all__ = ["exits_for_thresholds", "budgeted_thresholds", "thresholds_for_budget"]
+
+
+def exits_for_thresholds(confidence: Tensor, thresholds: Sequence[float] | Tensor) -> Tensor:
+    """0-based exit of each sample: the first exit whose confidence ≥ its threshold, else the
+    last column. ``confidence`` is ``[N, K]``; ``thresholds`` has at least K entries."""
+    k = confidence.shape[1]
+    passed = confidence >= torch.as_tensor(thresholds, dtype=confidence.dtype)[:k]
+    passed[:, -1] = True
+    return passed.to(torch.uint8).argmax(1)
+
+
+def budgeted_thresholds(val_confidence: Tensor, p: float) -> list[float]:
+    """The paper's procedure: the share leaving at exit k is proportional to ``p**k``; walking the
+    exits in order, ``T_k`` is the confidence that lets exactly that share of the remaining
+    validation samples leave. The last exit takes everything (its threshold is -inf)."""
+    n, k = val_confidence.shape
+    probs = torch.tensor([p ** (i + 1) for i in range(k)], dtype=torch.float64)
+    probs /= probs.sum()
+    remaining = torch.ones(n, dtype=torch.bool)
+    thresholds = []
+    for i in range(k - 1):
+        want = int(round(float(probs[i]) * n))
+        conf = val_confidence[remaining, i]
+        if want <= 0 or conf.numel() == 0:
+            thresholds.append(float("inf"))
+            continue
+        want = min(want, conf.numel())
+        t = float(conf.sort(descending=True).values[want - 1])
+        thresholds.append(t)
+        remaining &= ~(val_confidence[:, i] >= t)
+    thresholds.append(float("-inf"))
+    return thresholds
+
+
+def thresholds_for_budget(val_confidence: Tensor, flops: Sequence[int], mean_flops: float,
+                          steps: int = 400) -> list[float]:
+    """Budgeted-batch thresholds whose expected FLOPs on the validation split are the largest not
+    above ``mean_flops`` (p searched on a fine grid over the paper's range)."""
+    cost = torch.tensor(list(flops), dtype=torch.float64)
+    best: tuple[float, list[float]] | None = None
+    for i in range(1, steps + 1):
+        p = 2.0 * i / (steps + 1)
+        t = budgeted_thresholds(val_confidence, p)
+        spent = float(cost[exits_for_thresholds(val_confidence, t)].mean())
+        if spent <= mean_flops and (best is None or spent > best[0]):
+            best = (spent, t)
+    if best is None:  # the budget is below the first exit: everybody leaves there
+        return [float("-inf")] * len(flops)
+    return best[1]

@@ -1,0 +1,201 @@
+"""``ranet train``: the paper's objective (sum of every exit's cross-entropy), SGD with momentum,
+cosine or multi-step schedule, resumable every epoch, one process or many (``torchrun``)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import math
+import os
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+from .config import RANetConfig, parse_args_txt, preset
+from .device import device_label, resolve_device
+from .data import DEFAULT_FASHION_MNIST_ROOT, ImageSet, augment, load_dataset, train_val_split
+from .evaluate import predict_exits
+from .flops import exit_infos
+from .model import RANet
+from .transforms import get_preprocessing
+from .weights import ModelMeta, save_weights
+
+__all__ = ["add_arguments", "run"]
+
+PREPROCESSING_FOR_DATA = {"fashion-mnist": "fashion-mnist", "cifar10": "cifar10", "cifar100": "cifar100",
+                          "folder": "cifar10"}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", default="fashion-mnist", choices=["fashion-mnist", "cifar10", "cifar100", "folder"])
+    p.add_argument("--data-root", default=None, help="data folder (Fashion-MNIST: %s)" % DEFAULT_FASHION_MNIST_ROOT)
+    p.add_argument("--preset", default="cifar10_default", help="architecture preset (default: cifar10_default)")
+    p.add_argument("--config", default=None, help="an authors' args.txt instead of a preset")
+    p.add_argument("--out", required=True, help="run folder: checkpoint.pt, log.csv, model.pt")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=128, help="global batch size")
+    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--schedule", default="cosine", choices=["cosine", "multistep"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--amp", choices=["auto", "off", "bf16", "fp16"], default="auto",
+                   help="mixed precision: auto = bf16 on CUDA, off on CPU")
+    p.add_argument("--limit", type=int, default=0, help="use only the first N training images (smoke tests)")
+    p.add_argument("--max-steps", type=int, default=0, help="stop each epoch after N steps (smoke tests)")
+    p.add_argument("--name", default=None, help="model name written into the weights")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _dataset_hashes(data: str, root: str | None) -> dict[str, str]:
+    folder = Path(root or (DEFAULT_FASHION_MNIST_ROOT if data == "fashion-mnist" else "."))
+    if data != "fashion-mnist":
+        return {}
+    return {p.name: _sha256(p) for p in sorted(folder.glob("*-ubyte*"))}
+
+
+def _lr_at(args: argparse.Namespace, epoch: float) -> float:
+    if args.schedule == "cosine":
+        return 0.5 * args.lr * (1 + math.cos(math.pi * epoch / args.epochs))
+    return args.lr * (0.1 ** sum(epoch >= m * args.epochs for m in (0.5, 0.75)))
+
+
+def _setup_distributed() -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return (dist.get_rank(), world) if world > 1 else (0, 1)
+
+
+def _atomic_save(obj: dict, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def run(args: argparse.Namespace) -> int:
+    rank, world = _setup_distributed()
+    device = resolve_device(args.device)
+    if world > 1 and device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    amp = {"auto": "bf16" if device.type == "cuda" else "off"}.get(args.amp, args.amp)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    say = print if rank == 0 else (lambda *a, **k: None)
+
+    cfg = parse_args_txt(args.config) if args.config else preset(args.preset)
+    full = load_dataset(args.data, args.data_root, "train")
+    if len(full.classes) != cfg.num_classes:
+        cfg = RANetConfig.from_dict({**cfg.to_dict(), "num_classes": len(full.classes)})
+    train_set, val_set = train_val_split(full, seed=args.seed)
+    if args.limit:
+        train_set = train_set.subset(torch.arange(min(args.limit, len(train_set))))
+    prep = get_preprocessing(PREPROCESSING_FOR_DATA[args.data])
+
+    torch.manual_seed(args.seed)
+    model = RANet(cfg).to(device)
+    if device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum,
+                                weight_decay=args.weight_decay, nesterov=False)
+    start_epoch, wall = 0, 0.0
+    ckpt_path = out / "checkpoint.pt"
+    if ckpt_path.exists():
+        state = torch.load(ckpt_path, map_location=device, weights_only=True)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        start_epoch, wall = state["epoch"], state["wall_s"]
+        say(f"resuming {ckpt_path} after epoch {start_epoch}")
+    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+
+    log_path = out / "log.csv"
+    per_rank = max(1, args.batch_size // world)
+    steps_per_epoch = len(train_set) // (per_rank * world) or 1
+    if args.max_steps:
+        steps_per_epoch = min(steps_per_epoch, args.max_steps)
+    for epoch in range(start_epoch, args.epochs):
+        net.train()
+        g = torch.Generator().manual_seed(args.seed * 100003 + epoch)  # same order after a resume
+        order = torch.randperm(len(train_set), generator=g)
+        t0, seen, loss_sum = time.time(), 0, 0.0
+        for step in range(steps_per_epoch):
+            lr = _lr_at(args, epoch + step / steps_per_epoch)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            idx = order[(step * world + rank) * per_rank : (step * world + rank + 1) * per_rank]
+            batch = augment(prep.prepare_training_batch(train_set.images[idx]), g, pad=2 if args.data == "fashion-mnist" else 4)
+            x = prep.normalize(batch.to(device, non_blocking=True))
+            if device.type == "cuda":
+                x = x.contiguous(memory_format=torch.channels_last)
+            y = train_set.labels[idx].to(device)
+            with torch.autocast(device.type, dtype=torch.bfloat16 if amp == "bf16" else torch.float16,
+                                enabled=amp != "off"):
+                loss = sum(F.cross_entropy(logits.float(), y) for logits in net(x))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.item() * len(idx)
+            seen += len(idx)
+        epoch_time = time.time() - t0
+        wall += epoch_time
+        if rank == 0:
+            val = predict_exits(model, val_set, prep, device=device)
+            acc = val.correct(val_set.labels).float().mean(0).mul(100).tolist()
+            rate = seen * world / epoch_time
+            eta = epoch_time * (args.epochs - epoch - 1)
+            say(f"epoch {epoch + 1}/{args.epochs}  loss {loss_sum / seen:.4f}  lr {lr:.4f}  "
+                f"val acc/exit {' '.join(f'{a:.2f}' for a in acc)}  {rate:.0f} img/s  "
+                f"ETA {eta / 60:.1f} min", flush=True)
+            new_log = not log_path.exists()
+            with open(log_path, "a", newline="") as fh:
+                w = csv.writer(fh)
+                if new_log:
+                    w.writerow(["epoch", "loss", "lr", "images_per_s", "epoch_s"] +
+                               [f"val_acc_exit{k + 1}" for k in range(len(acc))])
+                w.writerow([epoch + 1, f"{loss_sum / seen:.5f}", f"{lr:.6f}", f"{rate:.1f}", f"{epoch_time:.1f}"] +
+                           [f"{a:.3f}" for a in acc])
+            _atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                          "epoch": epoch + 1, "wall_s": wall, "config": cfg.to_dict()}, ckpt_path)
+    if rank == 0:
+        infos = exit_infos(cfg, prep.input_size)
+        meta = ModelMeta(
+            name=args.name or f"RANet {args.preset if not args.config else 'custom'} ({args.data})",
+            categories=list(full.classes),
+            preprocessing=prep.name,
+            input_size=prep.input_size,
+            exit_flops=[e.flops for e in infos],
+            exit_params=[e.params for e in infos],
+            recipe={
+                "command": "python -m ranet train " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
+                "data": args.data, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+                "momentum": args.momentum, "weight_decay": args.weight_decay, "schedule": args.schedule,
+                "seed": args.seed, "amp": amp, "processes": world,
+                "wall_time_s": round(wall, 1), "device": device_label(device),
+                "torch": torch.__version__, "python": platform.python_version(),
+                "dataset_sha256": _dataset_hashes(args.data, args.data_root),
+                "train_images": len(train_set), "val_images": len(val_set),
+            },
+        )
+        path = save_weights(out / "model.pt", cfg, model.state_dict(), meta)
+        say(f"wrote {path}")
+    if world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+    return 0
+

@@ -1,0 +1,89 @@
+"""The project's weights file: state dict, configuration and metadata in one ``weights_only`` file.
+
+Like torchvision's ``Weights``, the metadata carries what a user or a page needs to know
+(categories, per-exit accuracy and FLOPs, thresholds, recipe) and names the preprocessing that
+builds the transform. The model card, the CLI and the app render from it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .config import RANetConfig
+from .transforms import Preprocessing, get_preprocessing
+
+__all__ = ["ModelMeta", "WEIGHTS_FORMAT", "default_weights_path", "save_weights", "is_weights_file"]
+
+WEIGHTS_FORMAT = "ranet-demo-weights"
+WEIGHTS_VERSION = 1
+DEFAULT_WEIGHTS_NAME = "ranet_fashion_mnist.pt"
+
+
+@dataclass
+class ModelMeta:
+    """Facts about a set of weights. Every number here was measured by the project's commands."""
+
+    name: str
+    categories: list[str]
+    preprocessing: str
+    input_size: int
+    exit_flops: list[int] = field(default_factory=list)
+    exit_params: list[int] = field(default_factory=list)
+    exit_accuracy: list[float] | None = None  # top-1 on the test split, per exit, in %
+    thresholds: dict[str, list[float]] = field(default_factory=dict)  # budget label → per-exit T_k
+    recipe: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # where the model was loaded from (not saved)
+
+    @property
+    def transform(self) -> Preprocessing:
+        return get_preprocessing(self.preprocessing)
+
+    @property
+    def num_params(self) -> int:
+        return self.exit_params[-1] if self.exit_params else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("source")
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], source: str = "") -> "ModelMeta":
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in d.items() if k in known and k != "source"}, source=source)
+
+
+def default_weights_path() -> Path:
+    """The embedded model: ``weights/`` beside the package, or inside a PyInstaller bundle."""
+    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
+    return base / "weights" / DEFAULT_WEIGHTS_NAME
+
+
+def is_weights_file(obj: Any) -> bool:
+    return isinstance(obj, dict) and obj.get("format") == WEIGHTS_FORMAT
+
+
+def save_weights(path: str | Path, config: RANetConfig, state_dict: dict[str, torch.Tensor], meta: ModelMeta,
+                 half: bool = True) -> Path:
+    """Write atomically (temporary file, then rename). ``half`` stores floats as fp16 (half size)."""
+    path = Path(path)
+    sd = {k: (v.detach().cpu().half() if half and v.is_floating_point() else v.detach().cpu())
+          for k, v in state_dict.items()}
+    payload = {
+        "format": WEIGHTS_FORMAT,
+        "version": WEIGHTS_VERSION,
+        "config": config.to_dict(),
+        "meta": meta.to_dict(),
+        "state_dict": sd,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    return path
