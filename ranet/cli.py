@@ -1,25 +1,188 @@
-"""``python -m ranet`` / ``ranet``: flops, classify, evaluate, train, bench."""
+"""``python -m ranet`` / ``ranet``: flops, classify, evaluate, train, bench.
+
+Exit codes: 0 success, 1 some inputs could not be processed, 2 usage or model errors. Bad input
+and bad checkpoints give one line on stderr, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
+from pathlib import Path
+from typing import Sequence
 
 __all__ = ["main"]
 
 
+class UsageError(Exception):
+    """A problem with the command line or its files; printed as one line, exit code 2."""
+
+
+def _model_options(p: argparse.ArgumentParser, flops_only: bool = False) -> None:
+    p.add_argument("--weights", help="weights file, authors' checkpoint (.pth.tar) or run folder (default: embedded model)")
+    p.add_argument("--config", help="an authors' args.txt (for checkpoints without one beside them)")
+    if flops_only:
+        p.add_argument("--preset", help="a named configuration (see --list-presets)")
+        p.add_argument("--list-presets", action="store_true", help="list the named configurations")
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ranet", description="Resolution Adaptive Networks: tools")
-    sub = parser.add_subparsers(dest="command", required=True)
-    from . import train
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    p = sub.add_parser("flops", help="per-exit FLOPs and parameters (the paper's convention)")
+    _model_options(p, flops_only=True)
+    p.add_argument("--input-size", type=int, help="input height/width (default: the model's)")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+
+    p = sub.add_parser("classify", help="classify images and folders with early exit")
+    _model_options(p)
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files and folders (recursive)")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="confidence to leave at an exit, 0..1 (default: 0.9)")
+    p.add_argument("--budget", default=None, help="use the weights' calibrated thresholds for this budget label")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--json", action="store_true", help="one JSON object per image per line")
+
+    from . import bench, evaluate, train
+
+    evaluate.add_arguments(sub.add_parser("evaluate", help="anytime and budgeted-batch evaluation"))
     train.add_arguments(sub.add_parser("train", help="train a RANet (the paper's objective)"))
+    bench.add_arguments(sub.add_parser("bench", help="measure early exit in seconds, not only FLOPs"))
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _build_parser().parse_args(argv)
-    if args.command == "train":
-        from . import train
-        return train.run(args)
-    return 2
+def _resolve_config(args: argparse.Namespace):
+    from .checkpoints import load_model
+    from .config import parse_args_txt, preset
+
+    if getattr(args, "preset", None):
+        return preset(args.preset), None
+    if args.config and not args.weights:
+        return parse_args_txt(args.config), None
+    model = load_model(args.weights, config=args.config, device="cpu")
+    return model.config, model.meta
+
+
+def _cmd_flops(args: argparse.Namespace) -> int:
+    from .config import PRESETS
+    from .flops import exit_infos
+
+    if args.list_presets:
+        for name, cfg in PRESETS.items():
+            print(f"{name:28s} {cfg.data:9s} scales={list(cfg.scale_list)} exits={cfg.num_exits}")
+        return 0
+    cfg, meta = _resolve_config(args)
+    size = args.input_size or (meta.input_size if meta else cfg.default_input_size)
+    if size < 8 or size > 4096:
+        raise UsageError(f"--input-size {size} is out of range (8..4096)")
+    infos = exit_infos(cfg, size)
+    if args.json:
+        print(json.dumps({
+            "model": meta.name if meta else None, "config": cfg.to_dict(), "input_size": size,
+            "exit_flops": [e.flops for e in infos], "exit_params": [e.params for e in infos],
+            "exits": [{"exit": e.index + 1, "flow": e.flow, "block": e.block, "flops": e.flops, "params": e.params,
+                       "resolution": e.resolution, "resolution_path": e.resolution_path} for e in infos],
+        }))
+        return 0
+    print(f"{meta.name if meta else cfg.data}: input {size}x{size}, {cfg.num_scales} scales, {len(infos)} exits")
+    print(f"{'exit':>4} {'flow':>4} {'block':>5} {'MFLOPs':>10} {'params (M)':>11}  resolution path")
+    for e in infos:
+        print(f"{e.index + 1:>4} {e.flow:>4} {e.block:>5} {e.flops / 1e6:>10.2f} {e.params / 1e6:>11.3f}  "
+              f"{' -> '.join(e.resolution_path)} (exit at {e.resolution}x{e.resolution})")
+    return 0
+
+
+def _cmd_classify(args: argparse.Namespace) -> int:
+    from .checkpoints import load_model
+    from .device import resolve_device
+    from .images import ImageLoadError, load_image, scan_images
+    from .inference import EarlyExitEngine
+
+    if args.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        raise UsageError(f"--threshold must be between 0 and 1, got {args.threshold}")
+    try:
+        device = resolve_device(args.device)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    missing = [p for p in args.paths if not Path(p).exists() and not Path(p).is_symlink()]
+    model = load_model(args.weights, config=args.config, device=device)
+    thresholds: float | list[float] = 0.9 if args.threshold is None else args.threshold
+    if args.budget is not None:
+        if args.budget not in model.meta.thresholds:
+            known = ", ".join(model.meta.thresholds) or "none"
+            raise UsageError(f"no calibrated thresholds for budget {args.budget!r} (known: {known})")
+        thresholds = model.meta.thresholds[args.budget]
+    engine = EarlyExitEngine(model, thresholds, on_notice=lambda m: print(f"notice: {m}", file=sys.stderr))
+    failures = 0
+
+    def report(path: Path, result=None, error: str | None = None) -> None:
+        nonlocal failures
+        if error is not None:
+            failures += 1
+            if args.json:
+                print(json.dumps({"path": str(path), "ok": False, "error": error}), flush=True)
+            else:
+                print(f"{path}: ERROR {error}", flush=True)
+        elif args.json:
+            print(json.dumps({"path": str(path), "ok": True, **result.to_json()}), flush=True)
+        else:
+            print(f"{path}: {result.label} ({result.confidence:.3f}) exit {result.exit}/{len(engine.exits)} "
+                  f"{result.flops / 1e6:.2f} MFLOPs via {' -> '.join(result.resolution_path)} "
+                  f"{result.ms:.1f} ms", flush=True)
+
+    for p in missing:
+        report(Path(p), error="file not found")
+    batch: list[tuple[Path, object]] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        start = time.perf_counter()
+        tensors = engine.preprocess([im for _, im in batch])
+        prep_ms = (time.perf_counter() - start) * 1000 / len(batch)
+        for (path, _), res in zip(batch, engine.classify(tensors)):
+            res.ms += prep_ms
+            report(path, res)
+        batch.clear()
+
+    existing = [p for p in args.paths if p not in missing]
+    for path in scan_images(existing):
+        try:
+            batch.append((path, load_image(path)))
+        except ImageLoadError as exc:
+            report(path, error=str(exc))
+            continue
+        if len(batch) >= args.batch_size:
+            flush()
+    flush()
+    return 1 if failures else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .checkpoints import CheckpointError
+    from .config import ConfigError
+    from .data import DataError
+
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    commands = {"flops": _cmd_flops, "classify": _cmd_classify}
+    try:
+        if args.command in commands:
+            return commands[args.command](args)
+        from . import bench, evaluate, train
+
+        return {"evaluate": evaluate.run, "train": train.run, "bench": bench.run}[args.command](args)
+    except (UsageError, CheckpointError, ConfigError, DataError) as exc:
+        print(f"ranet {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"ranet {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -3,15 +3,24 @@ and the single-threshold sweep the app's slider uses."""
 
 from __future__ import annotations
 
+import argparse
+import json
+import shlex
+import sys
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import Tensor
 
-from .data import ImageSet
+from .config import RANetConfig
+from .data import DataError, ImageSet
+from .flops import exit_infos
 from .model import RANet
-from .policies import budgeted_thresholds, exits_for_thresholds
-from .transforms import Preprocessing
+from .policies import budgeted_thresholds, exits_for_thresholds, thresholds_for_budget
+from .transforms import Preprocessing, get_preprocessing
+from .weights import ModelMeta
 
 __all__ = ["ExitOutputs", "predict_exits", "anytime_table", "budgeted_curve", "threshold_sweep"]
 
@@ -79,3 +88,160 @@ def threshold_sweep(outputs: ExitOutputs, labels: Tensor, flops: list[int], step
         {"threshold": round(t, 4), **_operating_point(outputs, labels, flops, [t] * k)}
         for t in (i / (steps - 1) for i in range(steps))
     ]
+
+
+# -- the ``ranet evaluate`` command ---------------------------------------------------------------
+
+BUDGET_FRACTIONS = (0.25, 0.4, 0.6)  # calibrated thresholds shipped for these shares of full FLOPs
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", help="weights file or authors' checkpoint (default: embedded model)")
+    p.add_argument("--config", help="an authors' args.txt")
+    p.add_argument("--data", default="fashion-mnist", choices=["fashion-mnist", "cifar10", "cifar100", "folder"])
+    p.add_argument("--data-root", default=None)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument("--plot", metavar="FILE.png", help="accuracy against MFLOPs, like the paper's figures")
+    p.add_argument("--write-card", action="store_true",
+                   help="store per-exit accuracy and calibrated thresholds in the weights file and write "
+                        "MODEL_CARD.md beside it")
+
+
+def _dynamic_target(anytime: list[dict], curve: list[dict], full_flops: int) -> dict:
+    final = anytime[-1]["accuracy"]
+    ok = [pt for pt in curve if pt["accuracy"] >= final - 0.1]
+    best = min(ok, key=lambda pt: pt["mean_flops"]) if ok else None
+    return {"final_accuracy": final, "matching_point": best,
+            "flops_share": round(best["mean_flops"] / full_flops, 4) if best else None}
+
+
+def run(args: argparse.Namespace) -> int:
+    from .checkpoints import load_model
+    from .data import load_dataset, train_val_split
+    from .weights import save_weights
+
+    if args.batch_size < 1:
+        raise DataError("--batch-size must be at least 1")
+    model = load_model(args.weights, config=args.config, device=args.device)
+    device = next(model.parameters()).device
+    meta, prep = model.meta, model.transform
+    flops = meta.exit_flops
+    seed = int(meta.recipe.get("seed", 0) or 0)
+    test = load_dataset(args.data, args.data_root, "test", prep.input_size)
+    _, val = train_val_split(load_dataset(args.data, args.data_root, "train", prep.input_size), seed=seed)
+    if len(test.classes) != len(meta.categories):
+        raise DataError(f"the data set has {len(test.classes)} classes, the model {len(meta.categories)}")
+    start = time.perf_counter()
+    test_out = predict_exits(model, test, prep, args.batch_size, device)
+    val_out = predict_exits(model, val, prep, args.batch_size, device)
+    seconds = time.perf_counter() - start
+    anytime = anytime_table(test_out, test.labels, flops)
+    curve = budgeted_curve(val_out, test_out, test.labels, flops)
+    sweep = threshold_sweep(test_out, test.labels, flops)
+    budgets = {f"{round(f * 100)}%": thresholds_for_budget(val_out.confidence, flops, f * flops[-1])
+               for f in BUDGET_FRACTIONS}
+    budget_points = {label: _operating_point(test_out, test.labels, flops, t) for label, t in budgets.items()}
+    report = {
+        "model": meta.name, "data": args.data, "test_images": len(test), "val_images": len(val),
+        "exits": anytime, "full_flops": flops[-1], "dynamic": curve, "threshold_sweep": sweep,
+        "budgets": budget_points, "target": _dynamic_target(anytime, curve, flops[-1]),
+        "seconds": round(seconds, 1), "device": str(device),
+    }
+    if args.plot:
+        _plot(report, Path(args.plot))
+    if args.write_card:
+        source = Path(meta.source)
+        meta.exit_accuracy = [row["accuracy"] for row in anytime]
+        meta.thresholds = {label: [round(t, 6) if abs(t) != float("inf") else t for t in ts] for label, ts in budgets.items()}
+        meta.recipe = {**meta.recipe, "evaluation": {
+            "command": "python -m ranet evaluate " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
+            "test_images": len(test), "budget_points": budget_points, "target": report["target"],
+            "torch": torch.__version__}}
+        save_weights(source, model.config, model.state_dict(), meta)
+        (source.parent / "MODEL_CARD.md").write_text(render_model_card(meta, model.config, report))
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"{meta.name} on {len(test)} {args.data} test images ({seconds:.1f} s on {device})")
+        print(f"{'exit':>4} {'MFLOPs':>8} {'top-1 %':>8}")
+        for row in anytime:
+            print(f"{row['exit']:>4} {row['flops'] / 1e6:>8.2f} {row['accuracy']:>8.2f}")
+        tgt = report["target"]
+        if tgt["matching_point"]:
+            pt = tgt["matching_point"]
+            print(f"dynamic (budgeted batch): {pt['accuracy']:.2f}% at {pt['mean_flops'] / 1e6:.2f} MFLOPs "
+                  f"= {tgt['flops_share'] * 100:.1f}% of the full network (final exit {tgt['final_accuracy']:.2f}%)")
+        for label, pt in budget_points.items():
+            print(f"budget {label:>4}: {pt['accuracy']:.2f}% at {pt['mean_flops'] / 1e6:.2f} MFLOPs")
+    return 0
+
+
+def render_model_card(meta: ModelMeta, config: RANetConfig, report: dict) -> str:
+    """Markdown model card from the weights' metadata and an evaluation report."""
+    r = meta.recipe
+    lines = [
+        f"# Model card: {meta.name}", "",
+        "Generated by `python -m ranet evaluate --write-card`; every number below was measured by the project's "
+        "own `train` and `evaluate` commands.", "",
+        "## Categories", "", ", ".join(meta.categories), "",
+        "## Preprocessing", "", get_preprocessing(meta.preprocessing).description, "",
+        f"## Per exit ({report['test_images']} test images)", "",
+        "| exit | scale flow | MFLOPs | params (M) | top-1 % |", "|---:|---:|---:|---:|---:|",
+    ]
+    infos = exit_infos(config, meta.input_size)
+    for k, row in enumerate(report["exits"]):
+        lines.append(f"| {row['exit']} | {infos[k].flow} ({infos[k].resolution_path[-1]}) | {row['flops'] / 1e6:.2f} | {meta.exit_params[k] / 1e6:.3f} | {row['accuracy']:.2f} |")
+    tgt = report["target"]
+    lines += ["", "## Dynamic inference", ""]
+    if tgt["matching_point"]:
+        pt = tgt["matching_point"]
+        lines.append(f"Budgeted batch (thresholds from the {report['val_images']} validation images): "
+                     f"{pt['accuracy']:.2f}% at {pt['mean_flops'] / 1e6:.2f} MFLOPs, "
+                     f"{tgt['flops_share'] * 100:.1f}% of the full network's {report['full_flops'] / 1e6:.2f} MFLOPs "
+                     f"(final exit alone: {tgt['final_accuracy']:.2f}%).")
+    lines += ["", "| budget (share of full FLOPs) | test top-1 % | mean MFLOPs | thresholds T_1..T_K |", "|---|---:|---:|---|"]
+    for label, pt in report["budgets"].items():
+        ts = ", ".join("-" if abs(t) == float("inf") else f"{t:.4f}" for t in meta.thresholds[label])
+        lines.append(f"| {label} | {pt['accuracy']:.2f} | {pt['mean_flops'] / 1e6:.2f} | {ts} |")
+    lines += ["", "## Training", "",
+              f"- Command: `{r.get('command', '?')}`",
+              f"- Epochs: {r.get('epochs')}, batch {r.get('batch_size')}, lr {r.get('lr')} ({r.get('schedule')}), "
+              f"momentum {r.get('momentum')}, weight decay {r.get('weight_decay')}, seed {r.get('seed')}, "
+              f"mixed precision: {r.get('amp')}",
+              f"- Images: {r.get('train_images')} for training, {r.get('val_images')} held out for calibration",
+              f"- Wall time: {r.get('wall_time_s', 0) / 60:.1f} min on {r.get('device')}; torch {r.get('torch')}",
+              f"- Parameters: {meta.num_params:,}",
+              "- Data set files (sha256):"]
+    lines += [f"  - `{name}`: `{digest}`" for name, digest in r.get("dataset_sha256", {}).items()]
+    return "\n".join(lines) + "\n"
+
+
+def _plot(report: dict, path: Path) -> None:
+    """Accuracy against MFLOPs with pyqtgraph, rendered offscreen."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import pyqtgraph as pg
+    import pyqtgraph.exporters
+
+    pg.mkQApp()
+    pg.setConfigOptions(background="w", foreground="k", antialias=True)
+    plot = pg.PlotWidget(title=f"{report['model']}: accuracy against cost")
+    plot.resize(900, 600)
+    plot.addLegend(offset=(-10, -10))
+    plot.setLabel("bottom", "mean MFLOPs per image")
+    plot.setLabel("left", "top-1 accuracy (%)")
+    plot.showGrid(x=True, y=True, alpha=0.3)
+    exits = report["exits"]
+    plot.plot([e["flops"] / 1e6 for e in exits], [e["accuracy"] for e in exits], pen=pg.mkPen("#888", width=2),
+              symbol="s", symbolBrush="#888", name="anytime (each exit)")
+    dyn = sorted(report["dynamic"], key=lambda pt: pt["mean_flops"])
+    plot.plot([p["mean_flops"] / 1e6 for p in dyn], [p["accuracy"] for p in dyn], pen=pg.mkPen("#d62728", width=2),
+              symbol="o", symbolSize=5, symbolBrush="#d62728", name="budgeted batch (dynamic)")
+    sweep = sorted(report["threshold_sweep"], key=lambda pt: pt["mean_flops"])
+    plot.plot([p["mean_flops"] / 1e6 for p in sweep], [p["accuracy"] for p in sweep],
+              pen=pg.mkPen("#1f77b4", width=2, style=pg.QtCore.Qt.PenStyle.DashLine), name="one global threshold")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pyqtgraph.exporters.ImageExporter(plot.plotItem).export(str(path))
