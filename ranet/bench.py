@@ -1,14 +1,400 @@
-"""``ranet bench``: being written (issue 6)."""
+"""``ranet bench``: early exit measured in seconds, not only in FLOPs.
+
+On the Fashion-MNIST test images the full network (a plain forward pass through every exit) is
+timed against the early-exit engine at one operating point: the smallest single global
+confidence threshold (the app's slider) whose accuracy on the same images is within 0.1 point of
+the full network's. Both start from the same normalised tensors and batch sizes. Besides the
+speed-ups: the latency to reach each exit at batch 1, a folder of PNG files classified end to
+end, and the cost of re-thresholding cached results (what the slider does).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+from torch import Tensor
+
+from .data import ImageSet
+from .evaluate import ExitOutputs, predict_exits
+from .inference import EarlyExitEngine, ExitResult
+from .model import ExitRunner, RANet
+from .policies import exits_for_thresholds
+from .transforms import Preprocessing
+
+__all__ = ["add_arguments", "run", "choose_threshold", "TARGETS"]
+
+# The issue's targets; reported, never asserted.
+TARGETS = {
+    "wall_to_flops_batch1_cpu": 0.8,
+    "wall_to_flops_batched_gpu": 0.7,
+    "folder_seconds_per_10000": 15.0,
+    "rethreshold_ms": 5.0,
+}
+ACCURACY_TOLERANCE = 0.1  # percentage points
+THRESHOLD_STEPS = 1000  # the threshold is searched on a 0.001 grid
+RETHRESHOLD_ROWS = 10_000
+LATENCY_IMAGES = 50
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--device", default="auto")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--weights", help="weights file or authors' checkpoint (default: embedded model)")
+    p.add_argument("--config", help="an authors' args.txt")
+    p.add_argument("--data-root", default=None, help="Fashion-MNIST folder (default: the system's)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    p.add_argument("--images", type=int, default=2000, help="test images timed (default: 2000)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="the large batch (default: 256 on CPU, 1024 on a GPU)")
+    p.add_argument("--folder-images", type=int, default=10_000,
+                   help="PNG files written and classified end to end (default: 10000; 0 skips)")
+    p.add_argument("--workers", type=int, default=2, help="decoding threads for the folder (default: 2)")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="time this global threshold instead of the accuracy-matching one")
+    p.add_argument("--warmup", type=int, default=3, help="warm-up batches before each timing (default: 3)")
+    p.add_argument("--repeats", type=int, default=3, help="timed passes; the median is reported (default: 3)")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+
+
+# -- timing helpers -------------------------------------------------------------------------------
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def _batches(x: Tensor, batch_size: int) -> list[Tensor]:
+    return [x[i : i + batch_size] for i in range(0, len(x), batch_size)]
+
+
+@torch.no_grad()
+def _full_pass(model: RANet, batches: Sequence[Tensor], device: torch.device) -> list[Tensor]:
+    """The whole network on every batch; the last exit's class per image, on the CPU."""
+    out = []
+    for batch in batches:
+        logits = model(batch.to(device, non_blocking=True))[-1]
+        out.append(logits.float().softmax(-1).argmax(-1).cpu())
+    return out
+
+
+def _dynamic_pass(engine: EarlyExitEngine, batches: Sequence[Tensor]) -> list[ExitResult]:
+    results: list[ExitResult] = []
+    for batch in batches:
+        results.extend(engine.classify(batch))
+    return results
+
+
+def _timed(fn: Callable[[], object], device: torch.device) -> tuple[float, object]:
+    _synchronize(device)
+    start = time.perf_counter()
+    value = fn()
+    _synchronize(device)
+    return time.perf_counter() - start, value
+
+
+# -- operating point ------------------------------------------------------------------------------
+
+def choose_threshold(outputs: ExitOutputs, labels: Tensor, tolerance: float = ACCURACY_TOLERANCE,
+                     steps: int = THRESHOLD_STEPS) -> float:
+    """The smallest global threshold on a ``1/steps`` grid whose accuracy is at least the last
+    exit's minus ``tolerance`` points; ``inf`` (no early exit) when none is."""
+    correct = outputs.correct(labels)
+    n = len(labels)
+    need = int(correct[:, -1].sum()) - tolerance / 100 * n
+    for i in range(steps + 1):
+        t = i / steps
+        exits = exits_for_thresholds(outputs.confidence, [t] * correct.shape[1])
+        # A small slack absorbs the float error in ``tolerance / 100 * n``.
+        if int(correct.gather(1, exits[:, None]).sum()) >= need - 1e-9:
+            return t
+    return math.inf
+
+
+# -- the measurements -----------------------------------------------------------------------------
+
+def _speedup_case(model: RANet, engine: EarlyExitEngine, x: Tensor, labels: Tensor, batch_size: int,
+                  device: torch.device, warmup: int, repeats: int, target: float | None) -> dict:
+    """Full network against the engine on the same images and batches, interleaved per repeat so
+    that a background load slows both alike."""
+    batches = _batches(x, batch_size)
+    warm = batches[: max(warmup, 0)]
+    _full_pass(model, warm, device)
+    _dynamic_pass(engine, warm)
+    full_s, dyn_s = [], []
+    full_pred, results = None, []
+    for _ in range(repeats):
+        seconds, full_pred = _timed(lambda: _full_pass(model, batches, device), device)
+        full_s.append(seconds)
+        seconds, results = _timed(lambda: _dynamic_pass(engine, batches), device)
+        dyn_s.append(seconds)
+    flops = [e.flops for e in engine.exits]
+    mean_flops = sum(r.flops for r in results) / len(results)
+    n = len(x)
+    full_t, dyn_t = statistics.median(full_s), statistics.median(dyn_s)
+    flops_speedup = flops[-1] / mean_flops
+    wall_speedup = full_t / dyn_t
+    counts = [0] * len(flops)
+    for r in results:
+        counts[r.exit - 1] += 1
+    ratio = wall_speedup / flops_speedup
+    return {
+        "case": "speedup", "batch_size": batch_size, "images": n,
+        "full_ms_per_image": full_t * 1000 / n, "dynamic_ms_per_image": dyn_t * 1000 / n,
+        "full_images_per_s": n / full_t, "dynamic_images_per_s": n / dyn_t,
+        "full_accuracy": float((torch.cat(full_pred) == labels).float().mean()) * 100,
+        "dynamic_accuracy": sum(r.class_index == int(y) for r, y in zip(results, labels)) / n * 100,
+        "full_flops": flops[-1], "mean_dynamic_flops": mean_flops, "exit_share": [c / n for c in counts],
+        "flops_speedup": flops_speedup, "wall_speedup": wall_speedup, "wall_to_flops": ratio,
+        "target_wall_to_flops": target, "meets_target": None if target is None else ratio >= target,
+        "full_s_repeats": full_s, "dynamic_s_repeats": dyn_s,
+    }
+
+
+@torch.no_grad()
+def _exit_latency(model: RANet, x: Tensor, device: torch.device, warmup: int, repeats: int) -> list[float]:
+    """Median ms from an image's arrival to exit k's class probabilities on the CPU, batch 1."""
+    images = x[:LATENCY_IMAGES]
+    for i in range(min(warmup, len(images))):
+        list(ExitRunner(model, images[i : i + 1].to(device)))
+    times: list[list[float]] = [[] for _ in range(model.num_exits)]
+    for _ in range(repeats):
+        for i in range(len(images)):
+            start = time.perf_counter()
+            runner = ExitRunner(model, images[i : i + 1].to(device))
+            for k in range(model.num_exits):
+                runner.step().float().softmax(-1).cpu()  # .cpu() waits for the device
+                times[k].append(time.perf_counter() - start)
+    return [statistics.median(t) * 1000 for t in times]
+
+
+def _rethreshold_ms(confidence: Tensor, thresholds: Sequence[float], runs: int = 200) -> float:
+    """Median ms of ``exits_for_thresholds`` on ``RETHRESHOLD_ROWS`` cached confidences."""
+    reps = -(-RETHRESHOLD_ROWS // len(confidence))
+    cached = confidence.repeat(reps, 1)[:RETHRESHOLD_ROWS].contiguous()
+    for _ in range(10):
+        exits_for_thresholds(cached, thresholds)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        exits_for_thresholds(cached, thresholds)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def _write_pngs(folder: Path, data: ImageSet, count: int) -> None:
+    """``count`` test images as PNG files named ``NNNNN_label.png`` (cycling through the set)."""
+    from PIL import Image
+
+    images = data.images[:, 0].contiguous().numpy()
+    for i in range(count):
+        j = i % len(data)
+        Image.fromarray(images[j], mode="L").save(folder / f"{i:05d}_{int(data.labels[j])}.png")
+
+
+def _folder_case(engine: EarlyExitEngine, prep: Preprocessing, folder: Path, batch_size: int,
+                 workers: int) -> dict:
+    """Scan, decode, preprocess and classify every PNG in ``folder``: the clock runs from the scan
+    to the last result. Decoding runs ahead in threads while the model (which releases the GIL
+    inside its kernels) works on the previous batch."""
+    from .images import ImageLoadError, load_image, scan_images
+
+    def decode(paths: list[Path]) -> tuple[list[Path], Tensor | None, int]:
+        kept, tensors, failed = [], [], 0
+        for path in paths:
+            try:
+                tensors.append(prep.pil_to_uint8(load_image(path)))
+                kept.append(path)
+            except ImageLoadError:
+                failed += 1
+        return kept, (prep.normalize(torch.stack(tensors)) if tensors else None), failed
+
+    start = time.perf_counter()
+    paths = list(scan_images([folder]))
+    chunks = [paths[i : i + batch_size] for i in range(0, len(paths), batch_size)]
+    results: list[tuple[Path, ExitResult]] = []
+    failed = 0
+    if workers > 0:
+        with ThreadPoolExecutor(workers) as pool:
+            decoded = pool.map(decode, chunks)
+            for kept, x, bad in decoded:
+                failed += bad
+                if x is not None:
+                    results.extend(zip(kept, engine.classify(x)))
+    else:
+        for chunk in chunks:
+            kept, x, bad = decode(chunk)
+            failed += bad
+            if x is not None:
+                results.extend(zip(kept, engine.classify(x)))
+    seconds = time.perf_counter() - start
+    correct = sum(r.class_index == int(p.stem.rsplit("_", 1)[1]) for p, r in results)
+    n = len(paths)
+    per_10000 = seconds * 10_000 / n if n else None
+    target = TARGETS["folder_seconds_per_10000"]
+    return {
+        "case": "folder", "images": n, "classified": len(results), "failed": failed, "seconds": seconds,
+        "images_per_s": n / seconds if seconds else None, "batch_size": batch_size, "workers": workers,
+        "accuracy": correct / len(results) * 100 if results else None,
+        "seconds_per_10000": per_10000, "target_seconds_per_10000": target,
+        "meets_target": None if per_10000 is None else per_10000 <= target,
+    }
+
+
+# -- the command ----------------------------------------------------------------------------------
+
+def _fail(message: str) -> int:
+    print(f"ranet bench: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _progress(message: str) -> None:
+    if sys.stderr.isatty():
+        print(f"… {message}", file=sys.stderr, flush=True)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    if device.type == "mps":
+        return "Apple GPU (MPS)"
+    return _cpu_model()
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    from .checkpoints import load_model
+    from .data import load_dataset
+    from .device import resolve_device
+
+    for name in ("images", "repeats"):
+        if getattr(args, name) < 1:
+            return _fail(f"--{name} must be at least 1")
+    for name in ("folder_images", "warmup", "workers"):
+        if getattr(args, name) < 0:
+            return _fail(f"--{name.replace('_', '-')} must not be negative")
+    if args.batch_size is not None and args.batch_size < 1:
+        return _fail("--batch-size must be at least 1")
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        return _fail(f"--threshold must be between 0 and 1, got {args.threshold}")
+    try:
+        device = resolve_device(args.device)
+    except ValueError as exc:
+        return _fail(str(exc))
+    large = args.batch_size or (256 if device.type == "cpu" else 1024)
+
+    model = load_model(args.weights, config=args.config, device=device)
+    meta, prep = model.meta, model.transform
+    test = load_dataset("fashion-mnist", args.data_root, "test")
+    if len(meta.categories) != len(test.classes):
+        return _fail(f"the model has {len(meta.categories)} classes, Fashion-MNIST {len(test.classes)}")
+    data = test.subset(torch.arange(min(args.images, len(test))))
+    x = prep.normalize(prep.prepare_training_batch(data.images))
+    labels = data.labels
+
+    _progress(f"all exits on {len(data)} images")
+    outputs = predict_exits(model, data, prep, large, device)
+    k = model.num_exits
+    threshold = args.threshold if args.threshold is not None else choose_threshold(outputs, labels)
+    engine = EarlyExitEngine(model, threshold)
+
+    cases = []
+    for bs in (1, large):
+        _progress(f"full network against early exit at batch {bs}")
+        target = (TARGETS["wall_to_flops_batch1_cpu"] if bs == 1 and device.type == "cpu" else
+                  TARGETS["wall_to_flops_batched_gpu"] if bs > 1 and device.type != "cpu" else None)
+        cases.append(_speedup_case(model, engine, x, labels, bs, device, args.warmup, args.repeats, target))
+    _progress("per-exit latency at batch 1")
+    latency = _exit_latency(model, x, device, args.warmup, args.repeats)
+    cases += [{"case": "exit_latency", "exit": i + 1, "batch_size": 1, "flops": e.flops, "ms": ms}
+              for i, (e, ms) in enumerate(zip(engine.exits, latency))]
+    folder = None
+    if args.folder_images:
+        with tempfile.TemporaryDirectory(prefix="ranet-bench-") as tmp:
+            _progress(f"writing {args.folder_images} PNG files")
+            _write_pngs(Path(tmp), test, args.folder_images)
+            _progress("classifying the folder")
+            folder = _folder_case(engine, prep, Path(tmp), large, args.workers)
+        cases.append(folder)
+    rethreshold = _rethreshold_ms(outputs.confidence, engine.thresholds)
+    cases.append({"case": "rethreshold", "rows": RETHRESHOLD_ROWS, "exits": k, "ms": rethreshold,
+                  "target_ms": TARGETS["rethreshold_ms"], "meets_target": rethreshold <= TARGETS["rethreshold_ms"]})
+
+    one = cases[0]
+    report = {
+        "model": meta.name, "weights": meta.source, "device": str(device), "device_name": _device_name(device),
+        "cpu": _cpu_model(), "cpu_cores": os.cpu_count(), "threads": torch.get_num_threads(),
+        "torch": torch.__version__, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "images": len(data), "policy": "single global threshold" if args.threshold is None else "given threshold",
+        "threshold": threshold if math.isfinite(threshold) else None,
+        "full_accuracy": one["full_accuracy"], "dynamic_accuracy": one["dynamic_accuracy"],
+        "full_flops": one["full_flops"], "mean_dynamic_flops": one["mean_dynamic_flops"],
+        "batch_size": 1, "flops_speedup": one["flops_speedup"], "wall_speedup": one["wall_speedup"],
+        "wall_to_flops": one["wall_to_flops"], "large_batch_size": large,
+        "large_batch_wall_speedup": cases[1]["wall_speedup"],
+        "large_batch_flops_speedup": cases[1]["flops_speedup"],
+        "exit_latency_ms": latency,
+        "folder_images": folder["images"] if folder else 0,
+        "folder_seconds": folder["seconds"] if folder else None,
+        "folder_images_per_s": folder["images_per_s"] if folder else None,
+        "rethreshold_ms": rethreshold, "warmup": args.warmup, "repeats": args.repeats,
+        "cases": cases,
+    }
+    if args.json:
+        print(json.dumps(report))
+    else:
+        _print_table(report)
+    return 0
+
+
+def _verdict(ok: bool | None) -> str:
+    return "-" if ok is None else "ok" if ok else "MISSED"
+
+
+def _print_table(r: dict) -> None:
+    print(f"{r['model']} on {r['images']} Fashion-MNIST test images; {r['device']} ({r['device_name']}), "
+          f"{r['threads']} threads, torch {r['torch']}")
+    t = "none (full network)" if r["threshold"] is None else f"{r['threshold']:.3f}"
+    print(f"operating point ({r['policy']}): threshold {t}; full network {r['full_accuracy']:.2f}% at "
+          f"{r['full_flops'] / 1e6:.2f} MFLOPs, early exit {r['dynamic_accuracy']:.2f}% at "
+          f"{r['mean_dynamic_flops'] / 1e6:.2f} MFLOPs (batch 1)")
+    print()
+    print(f"{'batch':>5} {'full ms/img':>11} {'exit ms/img':>11} {'FLOPs x':>8} {'wall x':>7} {'wall/FLOPs':>10}  target")
+    for c in (c for c in r["cases"] if c["case"] == "speedup"):
+        target = f"≥{c['target_wall_to_flops']:.0%} {_verdict(c['meets_target'])}" if c["target_wall_to_flops"] else "-"
+        print(f"{c['batch_size']:>5} {c['full_ms_per_image']:>11.3f} {c['dynamic_ms_per_image']:>11.3f} "
+              f"{c['flops_speedup']:>7.2f}x {c['wall_speedup']:>6.2f}x {c['wall_to_flops']:>10.0%}  {target}")
+    print()
+    print(f"{'exit':>4} {'MFLOPs':>8} {'ms to reach (batch 1)':>22}")
+    for c in (c for c in r["cases"] if c["case"] == "exit_latency"):
+        print(f"{c['exit']:>4} {c['flops'] / 1e6:>8.2f} {c['ms']:>22.3f}")
+    print()
+    folder = next((c for c in r["cases"] if c["case"] == "folder"), None)
+    if folder:
+        print(f"folder: {folder['images']} PNG files to results in {folder['seconds']:.2f} s = "
+              f"{folder['images_per_s']:.0f} images/s (batch {folder['batch_size']}, {folder['workers']} decoding "
+              f"threads; target ≤ {folder['target_seconds_per_10000']:.0f} s per 10,000: "
+              f"{_verdict(folder['meets_target'])})")
+    re = next(c for c in r["cases"] if c["case"] == "rethreshold")
+    print(f"re-threshold {re['rows']} cached results: {re['ms']:.3f} ms (median; target ≤ {re['target_ms']:.0f} ms: "
+          f"{_verdict(re['meets_target'])})")

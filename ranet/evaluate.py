@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
         meta.recipe = {**meta.recipe, "evaluation": {
             "command": "python -m ranet evaluate " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
             "test_images": len(test), "budget_points": budget_points, "target": report["target"],
-            "torch": torch.__version__}}
+            "torch": str(torch.__version__)}}
         save_weights(source, model.config, model.state_dict(), meta)
         (source.parent / "MODEL_CARD.md").write_text(render_model_card(meta, model.config, report))
     if args.json:

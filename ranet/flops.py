@@ -15,7 +15,7 @@ from functools import lru_cache
 import torch
 from torch import nn
 
-from .config import RANetConfig
+from .config import ConfigError, RANetConfig
 from .model import RANet
 
 __all__ = ["ExitInfo", "exit_infos", "exit_flops", "exit_params"]
@@ -79,10 +79,14 @@ def _count(cfg: RANetConfig, height: int, width: int) -> tuple[ExitInfo, ...]:
             def on_block(_m, inp, out, key=(i, n)) -> None:
                 block_res[key] = (inp[0].shape[2], out[0].shape[2])
             handles.append(block.register_forward_hook(on_block))
-    with torch.no_grad():
-        model(torch.empty(1, 3, height, width, device="meta"))
-    for h in handles:
-        h.remove()
+    try:
+        with torch.no_grad():
+            model(torch.empty(1, 3, height, width, device="meta"))
+    except RuntimeError:
+        # The exit heads end in a fixed 2x2 pool feeding a Linear: only sizes near the
+        # training size give them the 1x1 map they need (the reference model fails alike).
+        raise ConfigError(f"input size {height}x{width} does not fit this model's exit heads "
+                          f"(trained for {cfg.default_input_size}x{cfg.default_input_size})") from None
 
     infos = []
     for flow_plan in model.plan:

@@ -187,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
                 "momentum": args.momentum, "weight_decay": args.weight_decay, "schedule": args.schedule,
                 "seed": args.seed, "amp": amp, "processes": world,
                 "wall_time_s": round(wall, 1), "device": device_label(device),
-                "torch": torch.__version__, "python": platform.python_version(),
+                "torch": str(torch.__version__), "python": platform.python_version(),
                 "dataset_sha256": _dataset_hashes(args.data, args.data_root),
                 "train_images": len(train_set), "val_images": len(val_set),
             },

@@ -1,0 +1,127 @@
+"""True early exit: work stops at the first confident exit, batched equals one by one."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ranet import EarlyExitEngine, load_model
+from ranet.policies import budgeted_thresholds, exits_for_thresholds, thresholds_for_budget
+
+
+@pytest.fixture(scope="module")
+def model(tiny_weights):
+    return load_model(tiny_weights, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def batch():
+    torch.manual_seed(1)
+    return torch.randn(16, 3, 32, 32)
+
+
+def _count_calls(model):
+    """Count forward calls of every block and exit head."""
+    calls = {"blocks": 0, "heads": [0] * model.num_exits}
+    handles = [b.register_forward_hook(lambda *_: calls.__setitem__("blocks", calls["blocks"] + 1))
+               for flow in model.scale_flows for b in flow]
+    for k, head in enumerate(model.classifier):
+        handles.append(head.register_forward_hook(lambda *_, k=k: calls["heads"].__setitem__(k, calls["heads"][k] + 1)))
+    return calls, handles
+
+
+def _full(model, batch):
+    """Every exit's logits and max-softmax confidences ``[N, K]``, from a plain forward pass."""
+    with torch.no_grad():
+        logits = model(batch)
+    return logits, torch.stack([l.softmax(-1).max(-1).values for l in logits], 1)
+
+
+def test_threshold_zero_stops_at_the_first_exit(model, batch):
+    engine = EarlyExitEngine(model, 0.0)
+    calls, handles = _count_calls(model)
+    results = engine.classify(batch)
+    for h in handles:
+        h.remove()
+    assert {r.exit for r in results} == {1}
+    assert calls["heads"] == [1] + [0] * (model.num_exits - 1)
+    assert calls["blocks"] == 1  # flow 0, block 1 only: the finer flows never ran
+    assert all(r.resolution_path == ["8x8"] for r in results)
+    assert results[0].flops == engine.exits[0].flops
+
+
+def test_threshold_above_one_runs_to_the_last_exit(model, batch):
+    engine = EarlyExitEngine(model, 1.01)
+    calls, handles = _count_calls(model)
+    results = engine.classify(batch)
+    for h in handles:
+        h.remove()
+    assert {r.exit for r in results} == {model.num_exits}
+    assert calls["heads"] == [1] * model.num_exits
+    assert all(len(r.exit_confidences) == model.num_exits for r in results)
+    assert results[0].resolution_path == ["8x8", "16x16", "32x32"]
+
+
+def test_samples_that_left_are_removed_from_the_batch(model, batch):
+    full, confs = _full(model, batch)
+    t = float(confs[:, 0].median())  # about half the batch leaves at exit 1
+    engine = EarlyExitEngine(model, [t] + [1.01] * (model.num_exits - 1))
+    sizes = []
+    handle = model.classifier[1].register_forward_hook(lambda m, inp, out: sizes.append(inp[0].shape[0]))
+    results = engine.classify(batch)
+    handle.remove()
+    leaving = int((confs[:, 0] >= t).sum())
+    assert 0 < leaving < len(batch)
+    assert sizes == [len(batch) - leaving]
+    assert sum(r.exit == 1 for r in results) == leaving
+
+
+def test_batched_equals_one_by_one_and_full_forward(model, batch):
+    full, confs = _full(model, batch)
+    t = float(confs.median())
+    engine = EarlyExitEngine(model, t)
+    together = engine.classify(batch)
+    alone = [engine.classify(batch[i : i + 1])[0] for i in range(len(batch))]
+    expected_exits = exits_for_thresholds(confs, [t] * model.num_exits)
+    for i, (a, b) in enumerate(zip(together, alone)):
+        assert (a.exit, a.class_index) == (b.exit, b.class_index)
+        assert a.confidence == pytest.approx(b.confidence, abs=1e-5)
+        assert a.exit - 1 == int(expected_exits[i])
+        assert a.class_index == int(full[a.exit - 1][i].argmax())
+
+
+def test_all_exits_mode_computes_everything_but_decides_the_same(model, batch):
+    engine = EarlyExitEngine(model, 0.12)
+    lazy, eager = engine.classify(batch), engine.classify(batch, all_exits=True)
+    assert [r.exit for r in lazy] == [r.exit for r in eager]
+    assert all(r.complete and len(r.exit_confidences) == model.num_exits for r in eager)
+
+
+def test_result_carries_label_top5_and_timing(model, batch):
+    r = EarlyExitEngine(model, 0.5).classify(batch[:1])[0]
+    assert r.label == model.meta.categories[r.class_index]
+    assert len(r.exit_top5[-1]) == 5 and r.exit_top5[-1][0][0] == r.class_index
+    assert r.ms > 0
+    assert set(r.to_json()) >= {"label", "class_index", "confidence", "exit", "flops", "resolution_path", "ms"}
+
+
+def test_budgeted_thresholds_follow_the_papers_procedure():
+    torch.manual_seed(0)
+    conf = torch.rand(1000, 4)
+    p = 1.0  # equal shares: 250 leave at each exit
+    t = budgeted_thresholds(conf, p)
+    exits = exits_for_thresholds(conf, t)
+    counts = torch.bincount(exits, minlength=4).tolist()
+    assert counts[:3] == [250, 250, 250] and counts[3] == 250
+    assert t[-1] == float("-inf")
+
+
+def test_thresholds_for_budget_respect_the_budget():
+    torch.manual_seed(0)
+    conf = torch.rand(2000, 4)
+    flops = [10, 20, 30, 40]
+    for budget in (15, 25, 35):
+        t = thresholds_for_budget(conf, flops, budget)
+        spent = torch.tensor(flops, dtype=torch.float64)[exits_for_thresholds(conf, t)].mean()
+        assert spent <= budget
+        assert spent > budget - 5

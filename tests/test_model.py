@@ -1,0 +1,79 @@
+"""The model matches the authors' checkpoint layout and numerics."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from conftest import REFERENCE, needs_reference
+from ranet import RANet, RANetConfig, load_model, parse_args_txt
+from ranet.config import PRESETS
+
+REFERENCE_CONFIGS = ["cifar10_default", "cifar10_train_cifar_sh", "cifar10_readme_lg", "cifar100_default",
+                     "imagenet_readme", "imagenet_train_imagenet_sh", "tiny_cifar_fixture", "tiny_imagenet_fixture"]
+
+
+def _reference() -> dict:
+    return json.loads((REFERENCE / "reference.json").read_text())
+
+
+@needs_reference()
+@pytest.mark.parametrize("name", REFERENCE_CONFIGS)
+def test_state_dict_layout_matches_reference_keys(name):
+    cfg = RANetConfig.from_dict(_reference()[name]["config"])
+    with torch.device("meta"):
+        model = RANet(cfg)
+    expected = []
+    for line in (REFERENCE / "keys" / f"{name}.keys.txt").read_text().splitlines():
+        key, shape = line.split("\t")
+        expected.append((key, tuple(int(v) for v in shape.strip("()").split(",") if v.strip())))
+    assert [(k, tuple(v.shape)) for k, v in model.state_dict().items()] == expected
+
+
+@needs_reference()
+def test_presets_are_the_papers_configurations():
+    ref = _reference()
+    for name, cfg in PRESETS.items():
+        assert RANetConfig.from_dict(ref[name]["config"]) == cfg, name
+    assert set(PRESETS) == {n for n in ref if not n.startswith("tiny")}
+
+
+@needs_reference()
+@pytest.mark.parametrize("fixture", ["tiny_cifar_fixture", "tiny_imagenet_fixture"])
+def test_fixture_logits_match(fixture):
+    model = load_model(REFERENCE / "fixtures" / f"{fixture}.pth.tar", device="cpu")
+    expected = torch.load(REFERENCE / "fixtures" / f"{fixture}.expected.pt", weights_only=True)
+    with torch.no_grad():
+        logits = model(expected["input"])
+    assert len(logits) == len(expected["logits"]) == model.num_exits
+    for mine, ref in zip(logits, expected["logits"]):
+        # 1e-5, plus float32 rounding relative to the exit's logit scale: the ImageNet fixture's
+        # deepest exits reach |logit| ~ 550, where one float32 ulp is already 3e-5.
+        assert (mine - ref).abs().max() <= 1e-5 + 1e-6 * ref.abs().max()
+
+
+def test_forward_returns_every_exit_in_order():
+    cfg = RANetConfig(nChannels=4, growthRate=4, step=1)
+    model = RANet(cfg).eval()
+    out = model(torch.randn(2, 3, 32, 32))
+    assert len(out) == cfg.num_exits == 6
+    assert all(o.shape == (2, 10) for o in out)
+
+
+def test_args_txt_is_parsed_without_eval(tmp_path):
+    marker = tmp_path / "ran"
+    bad = tmp_path / "args.txt"
+    bad.write_text(f"Namespace(data=__import__('os').system('touch {marker}'), grFactor=[4, 2, 1], "
+                   "scale_list=[1, 2, 3], nChannels=16, growthRate=6)")
+    with pytest.raises(ValueError):
+        parse_args_txt(bad)
+    assert not marker.exists()
+
+
+@needs_reference()
+def test_args_txt_of_the_fixture():
+    cfg = parse_args_txt(REFERENCE / "fixtures" / "tiny_cifar_fixture.args.txt")
+    assert cfg == RANetConfig.from_dict(_reference()["tiny_cifar_fixture"]["config"])
+    assert cfg.num_classes == 10 and cfg.num_exits == 6
