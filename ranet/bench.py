@@ -61,6 +61,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=2, help="decoding threads for the folder (default: 2)")
     p.add_argument("--threshold", type=float, default=None,
                    help="time this global threshold instead of the accuracy-matching one")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--warmup", type=int, default=3, help="warm-up batches before each timing (default: 3)")
     p.add_argument("--repeats", type=int, default=3, help="timed passes; the median is reported (default: 3)")
     p.add_argument("--json", action="store_true", help="one JSON object")
@@ -287,8 +288,8 @@ def run(args: argparse.Namespace) -> int:
     from .data import load_dataset
     from .device import resolve_device
 
-    for name in ("images", "repeats"):
-        if getattr(args, name) < 1:
+    for name in ("images", "repeats", "threads"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             return _fail(f"--{name} must be at least 1")
     for name in ("folder_images", "warmup", "workers"):
         if getattr(args, name) < 0:
@@ -301,6 +302,8 @@ def run(args: argparse.Namespace) -> int:
         device = resolve_device(args.device)
     except ValueError as exc:
         return _fail(str(exc))
+    if args.threads:
+        torch.set_num_threads(args.threads)
     large = args.batch_size or (256 if device.type == "cpu" else 1024)
 
     model = load_model(args.weights, config=args.config, device=device)

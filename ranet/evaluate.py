@@ -103,6 +103,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--batch-size", type=int, default=500)
     p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument("--limit", type=int, default=0, help="only the first N test and validation images (smoke tests)")
     p.add_argument("--plot", metavar="FILE.png", help="accuracy against MFLOPs, like the paper's figures")
     p.add_argument("--write-card", action="store_true",
                    help="store per-exit accuracy and calibrated thresholds in the weights file and write "
@@ -131,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
     seed = int(meta.recipe.get("seed", 0) or 0)
     test = load_dataset(args.data, args.data_root, "test", prep.input_size)
     _, val = train_val_split(load_dataset(args.data, args.data_root, "train", prep.input_size), seed=seed)
+    if args.limit:
+        test, val = test.subset(torch.arange(min(args.limit, len(test)))), val.subset(torch.arange(min(args.limit, len(val))))
     if len(test.classes) != len(meta.categories):
         raise DataError(f"the data set has {len(test.classes)} classes, the model {len(meta.categories)}")
     start = time.perf_counter()

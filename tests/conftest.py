@@ -46,3 +46,17 @@ def make_tiny_weights(path: Path, seed: int = 0) -> Path:
 def tiny_weights(tmp_path_factory) -> Path:
     """A weights file of a tiny random RANet with the Fashion-MNIST categories."""
     return make_tiny_weights(tmp_path_factory.mktemp("weights") / "tiny.pt")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--quick", action="store_true",
+                     help="skip the slow tests (the PyInstaller bundle build); CI runs everything")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--quick"):
+        return
+    skip = pytest.mark.skip(reason="skipped by --quick (CI runs it)")
+    for item in items:
+        if "slow" in item.keywords or "bundle" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,35 @@
+"""``ranet evaluate``: anytime table, budgeted-batch curve, sweep, plot and model card."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from ranet import load_model
+from ranet.cli import main
+from ranet.data import DEFAULT_FASHION_MNIST_ROOT
+
+needs_fmnist = pytest.mark.skipif(not (DEFAULT_FASHION_MNIST_ROOT / "t10k-labels-idx1-ubyte.gz").exists(),
+                                  reason="Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
+
+
+@needs_fmnist
+def test_evaluate_json_plot_and_card(tiny_weights, tmp_path, capsys):
+    weights = tmp_path / "model.pt"
+    shutil.copy(tiny_weights, weights)
+    plot = tmp_path / "curve.png"
+    assert main(["evaluate", "--weights", str(weights), "--limit", "300", "--json", "--plot", str(plot),
+                 "--write-card"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [e["exit"] for e in report["exits"]] == [1, 2, 3, 4, 5, 6]
+    assert report["full_flops"] == report["exits"][-1]["flops"]
+    assert len(report["dynamic"]) == 39
+    assert all(0 <= p["accuracy"] <= 100 and p["mean_flops"] <= report["full_flops"] for p in report["dynamic"])
+    assert plot.stat().st_size > 5000
+    meta = load_model(weights, device="cpu").meta
+    assert meta.exit_accuracy == [e["accuracy"] for e in report["exits"]]
+    assert set(meta.thresholds) == {"25%", "40%", "60%"}
+    card = (tmp_path / "MODEL_CARD.md").read_text()
+    assert "Per exit" in card and meta.categories[0] in card
