@@ -101,30 +101,39 @@ class EarlyExitEngine:
         start = time.perf_counter()
         n, k = len(x), len(self.exits)
         runner = ExitRunner(self.model, x.to(device, non_blocking=True))
-        active = torch.arange(n)  # positions in the original batch of the samples still running
+        # Decisions are taken on Python lists, one ``tolist`` per exit: at batch 1 the dozen small
+        # tensor ops (and per-row indexing) they replace cost as much as a small exit's arithmetic.
+        # The thresholds are rounded to float32 because the tensor comparison they replace was done
+        # in float32, so every sample leaves where it did before.
+        thresholds = torch.tensor(self.thresholds, dtype=torch.float32).tolist()
+        active = list(range(n))  # positions in the original batch of the samples still running
         confs: list[list[float]] = [[] for _ in range(n)]
         preds: list[list[int]] = [[] for _ in range(n)]
         top5s: list[list[list[tuple[int, float]]]] = [[] for _ in range(n)]
-        decided = torch.full((n,), -1, dtype=torch.long)
+        decided = [-1] * n
         for e in range(k):
             probs = runner.step().float().softmax(-1).cpu()
             top_p, top_i = probs.topk(min(5, probs.shape[1]), dim=1)
-            for row, sample in enumerate(active.tolist()):
-                confs[sample].append(float(top_p[row, 0]))
-                preds[sample].append(int(top_i[row, 0]))
-                top5s[sample].append(list(zip(top_i[row].tolist(), top_p[row].tolist())))
-            leaving = (top_p[:, 0] >= self.thresholds[e]) & (decided[active] < 0) if e < k - 1 else decided[active] < 0
-            decided[active[leaving]] = e
-            stay = ~leaving if not all_exits else torch.ones(len(active), dtype=torch.bool)
-            if not bool(stay.any()) or e == k - 1:
+            last = e == k - 1
+            stay = []  # rows of the current batch that go on to the next exit
+            for row, (sample, p, i) in enumerate(zip(active, top_p.tolist(), top_i.tolist())):
+                confs[sample].append(p[0])
+                preds[sample].append(i[0])
+                top5s[sample].append(list(zip(i, p)))
+                if decided[sample] < 0 and (last or p[0] >= thresholds[e]):
+                    decided[sample] = e
+                    if not all_exits:
+                        continue
+                stay.append(row)
+            if not stay or last:
                 break
-            if not bool(stay.all()):
-                runner.keep(stay.nonzero()[:, 0].to(device))
-                active = active[stay]
+            if len(stay) < len(active):
+                runner.keep(torch.tensor(stay, dtype=torch.long, device=device))
+                active = [active[row] for row in stay]
         ms = (time.perf_counter() - start) * 1000 / n
         results = []
         for i in range(n):
-            e = int(decided[i])
+            e = decided[i]
             info = self.exits[e]
             results.append(ExitResult(
                 class_index=preds[i][e], label=self.categories[preds[i][e]], confidence=confs[i][e],
