@@ -1,0 +1,68 @@
+"""``ranet bench`` runs end to end on a tiny case; the figures themselves are reported, not tested."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from ranet.bench import choose_threshold
+from ranet.cli import main
+from ranet.data import DEFAULT_FASHION_MNIST_ROOT
+from ranet.evaluate import ExitOutputs
+
+needs_fashion_mnist = pytest.mark.skipif(not DEFAULT_FASHION_MNIST_ROOT.is_dir(),
+                                         reason=f"Fashion-MNIST not found at {DEFAULT_FASHION_MNIST_ROOT}")
+
+
+@needs_fashion_mnist
+def test_bench_json_on_a_tiny_case(tiny_weights, capsys):
+    code = main(["bench", "--weights", str(tiny_weights), "--device", "cpu", "--images", "20",
+                 "--folder-images", "30", "--batch-size", "8", "--warmup", "1", "--repeats", "1", "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    for key in ("flops_speedup", "wall_speedup", "folder_images_per_s", "rethreshold_ms", "full_flops",
+                "mean_dynamic_flops"):
+        assert report[key] > 0, key
+    assert report["batch_size"] == 1 and report["device"] == "cpu" and report["images"] == 20
+    assert report["folder_images"] == 30
+    kinds = [c["case"] for c in report["cases"]]
+    assert kinds.count("speedup") == 2 and kinds.count("exit_latency") == 6
+    assert "folder" in kinds and "rethreshold" in kinds
+    speed = [c for c in report["cases"] if c["case"] == "speedup"]
+    assert [c["batch_size"] for c in speed] == [1, 8]
+    for case in speed:
+        assert case["full_ms_per_image"] > 0 and case["dynamic_ms_per_image"] > 0
+        assert abs(sum(case["exit_share"]) - 1) < 1e-9
+    folder = next(c for c in report["cases"] if c["case"] == "folder")
+    assert folder["classified"] == 30 and folder["failed"] == 0 and folder["seconds"] > 0
+    assert all(c["ms"] > 0 for c in report["cases"] if c["case"] == "exit_latency")
+
+
+@needs_fashion_mnist
+def test_bench_table(tiny_weights, capsys):
+    code = main(["bench", "--weights", str(tiny_weights), "--device", "cpu", "--images", "10",
+                 "--folder-images", "0", "--batch-size", "4", "--warmup", "0", "--repeats", "1", "--threshold", "0.5"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "wall x" in out and "re-threshold" in out and "folder:" not in out
+
+
+@pytest.mark.parametrize("option", [["--images", "0"], ["--repeats", "0"], ["--folder-images", "-1"],
+                                    ["--threshold", "1.5"], ["--device", "no-such-device"]])
+def test_bench_rejects_bad_options(tiny_weights, capsys, option):
+    assert main(["bench", "--weights", str(tiny_weights), *option]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ranet bench: error:") and len(err.strip().splitlines()) == 1
+
+
+def test_choose_threshold_is_the_smallest_that_matches_the_last_exit():
+    # Exit 1 is right only when confident (>= 0.6); exit 2 is always right.
+    confidence = torch.tensor([[0.9, 0.9], [0.7, 0.9], [0.5, 0.9], [0.3, 0.9]])
+    prediction = torch.tensor([[1, 1], [1, 1], [0, 1], [0, 1]])
+    labels = torch.ones(4, dtype=torch.long)
+    assert choose_threshold(ExitOutputs(confidence, prediction), labels) == pytest.approx(0.501)
+    # Nothing but the last exit matches: no early exit at all.
+    wrong_first = ExitOutputs(torch.full((4, 2), 1.0), torch.tensor([[0, 1]] * 4))
+    assert choose_threshold(wrong_first, labels) == float("inf")
