@@ -1,0 +1,190 @@
+"""The app's document and its background work, without widgets.
+
+Holds the model and the session, starts the workers (load, classify, complete, thumbnails)
+and turns their reports into signals the widgets listen to. The self-test drives the same
+object, so it exercises the same code as the window.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Sequence
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from .results_model import ResultsModel
+from .thumbnails import ThumbnailCache
+from .workers import (ClassifyWorker, CompleteWorker, Completion, LoadedModel, LoadModelWorker, Pixels, Worker,
+                      WorkerPool)
+
+if TYPE_CHECKING:
+    from .session import Outcome, Session
+
+__all__ = ["Controller"]
+
+THUMBNAIL_SIZE = 64
+PREVIEW_SIZE = 360
+FOLLOW_UP_DELAY_MS = 60  # the slider settles this long before missing exits are queued
+CURVES_DELAY_MS = 250  # curves are recomputed at most this often while results stream in
+URGENT = 10  # pool priority of exits the slider needs now, ahead of the background fill
+
+
+class Controller(QObject):
+    modelLoading = Signal(str)
+    modelChanged = Signal(object)  # LoadedModel
+    modelFailed = Signal(str)
+    progress = Signal(str, int, int)  # what, done, total (0 = not known yet)
+    busyChanged = Signal(bool)
+    rowsAdded = Signal()
+    decisionsChanged = Signal()  # the threshold moved or exits arrived: stats and detail
+    curvesChanged = Signal()  # the cache grew: threshold sweeps
+    notice = Signal(str)
+    errored = Signal(str)
+
+    def __init__(self, threshold: float = 0.9, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.threshold = threshold
+        self.loaded: LoadedModel | None = None
+        self.session: Session | None = None
+        # Two torch jobs at most: exits the slider asks for need not wait for a long folder.
+        self.compute = WorkerPool(2, self)
+        self.io = WorkerPool(2, self)  # model loading and thumbnails
+        self.thumbnails = ThumbnailCache(self.io, THUMBNAIL_SIZE, 4000, self)
+        self.previews = ThumbnailCache(self.io, PREVIEW_SIZE, 24, self)
+        self.results = ResultsModel(self.thumbnails, self)
+        self.compute.busyChanged.connect(self.busyChanged)
+        self._generation = 0  # bumped when the rows change meaning; late reports are dropped
+        self._completing: set[int] = set()
+        self._follow_up = QTimer(self, singleShot=True, interval=FOLLOW_UP_DELAY_MS, timeout=self._complete_pending)
+        self._curves_timer = QTimer(self, singleShot=True, interval=CURVES_DELAY_MS, timeout=self.curvesChanged.emit)
+        self.errors_seen = 0
+        # After a classification, compute the exits it skipped so the curves cover every
+        # threshold; off leaves only the exits the slider asks for.
+        self.fill_in_background = True
+
+    # -- model -----------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self.compute.busy
+
+    def load_model(self, path: str | None = None, device: str = "auto") -> None:
+        """Load in the background; the current model stays until the new one is ready."""
+        worker = LoadModelWorker(path, device)
+        worker.signals.result.connect(self._model_loaded)
+        worker.signals.errored.connect(self.modelFailed)
+        self.modelLoading.emit(path or "the embedded model")
+        self.io.start(worker)
+
+    def _model_loaded(self, loaded: LoadedModel) -> None:
+        from .session import Session  # already imported by the loader's thread
+
+        sources = [r.source for r in self.session.records] if self.session else []
+        self.loaded = loaded
+        self._reset(Session(loaded.exits, loaded.model.meta.categories, self.threshold))
+        self.modelChanged.emit(loaded)
+        if sources:
+            self.classify(sources)
+
+    # -- inputs ----------------------------------------------------------------------------
+    def classify(self, inputs: Sequence[str | Pixels]) -> ClassifyWorker | None:
+        """Files, folders (recursive) and pixels, classified in the background; None without a model."""
+        if self.loaded is None or not inputs:
+            return None
+        worker = ClassifyWorker(self.loaded.model, inputs, self.threshold)
+        self._start(worker, self._on_outcomes)
+        return worker
+
+    def clear(self) -> None:
+        self.cancel()
+        if self.loaded is not None:
+            from .session import Session
+
+            self._reset(Session(self.loaded.exits, self.loaded.model.meta.categories, self.threshold))
+
+    def cancel(self) -> None:
+        self.compute.cancel_all()
+
+    def shutdown(self) -> None:
+        self.thumbnails.clear()
+        self.previews.clear()
+        self.compute.shutdown()
+        self.io.shutdown()
+
+    def _reset(self, session: Session) -> None:
+        self.compute.cancel_all()
+        self._generation += 1
+        self._completing.clear()
+        self.errors_seen = 0
+        self.session = session
+        self.results.set_session(session)
+        self.previews.clear(self.results.source_of)
+        self.rowsAdded.emit()
+        self.decisionsChanged.emit()
+        self.curvesChanged.emit()
+
+    def _start(self, worker: Worker, on_result, priority: int = 0) -> None:
+        generation = self._generation
+        worker.signals.result.connect(lambda payload: generation == self._generation and on_result(payload))
+        worker.signals.progress.connect(partial(self.progress.emit, worker.label))
+        worker.signals.errored.connect(self.errored)
+        worker.signals.finished.connect(lambda: generation == self._generation and self._worker_finished(worker))
+        self.compute.start(worker, priority)
+
+    def _on_outcomes(self, outcomes: list[Outcome]) -> None:
+        self.results.append(outcomes)
+        self.errors_seen += sum(o.error is not None for o in outcomes)
+        self.rowsAdded.emit()
+        self.decisionsChanged.emit()
+        self._curves_soon()
+        self._follow_up.start()
+
+    def _on_completion(self, done: Completion) -> None:
+        for row, reason in done.failed:
+            self.session.fail(row, reason)
+            self.results.row_changed(row)
+        self._completing.difference_update(done.rows)
+        self._completing.difference_update(row for row, _ in done.failed)
+        self.results.rows_changed(self.session.fill(done.rows, done.results))
+        self.decisionsChanged.emit()
+        self._curves_soon()
+
+    def _curves_soon(self) -> None:
+        if not self._curves_timer.isActive():  # a throttle: streaming results keep them moving
+            self._curves_timer.start()
+
+    def _worker_finished(self, worker: Worker) -> None:
+        if isinstance(worker, CompleteWorker):
+            self._completing.difference_update(worker.rows)  # cancelled rows can be asked again
+        others = [w for w in self.compute.workers if w is not worker]
+        if not any(isinstance(w, ClassifyWorker) for w in others):
+            self._queue_fill(worker)
+
+    # -- threshold -------------------------------------------------------------------------
+    def set_threshold(self, threshold: float) -> None:
+        """Re-decide every cached image now; exits never computed are queued for a worker."""
+        self.threshold = threshold
+        for worker in self.compute.workers:
+            if isinstance(worker, ClassifyWorker):
+                worker.set_threshold(threshold)
+        if self.session is None:
+            return
+        self.results.rows_changed(self.session.set_threshold(threshold))
+        self.decisionsChanged.emit()
+        if len(self.session.pending_rows()):
+            self._follow_up.start()
+
+    def _complete_pending(self) -> None:
+        self._queue_completion(self.session.pending_rows() if self.session else [], URGENT)
+
+    def _queue_fill(self, finished: Worker) -> None:
+        """Once the images are in, compute their remaining exits so the curves cover every threshold."""
+        if self.fill_in_background and self.session is not None and not finished.cancelled:
+            self._queue_completion(self.session.incomplete_rows(), 0)
+
+    def _queue_completion(self, rows: Sequence[int], priority: int) -> None:
+        rows = [int(r) for r in rows if int(r) not in self._completing]
+        if not rows or self.loaded is None:
+            return
+        self._completing.update(rows)
+        sources = [self.session.records[r].source for r in rows]
+        self._start(CompleteWorker(self.loaded.model, rows, sources), self._on_completion, priority)

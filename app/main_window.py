@@ -1,0 +1,337 @@
+"""The main window: composes the widgets, wires them to the controller, handles drops and dialogs.
+
+All work happens in :class:`~app.controller.Controller`'s workers; nothing here runs torch or
+reads an image file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QModelIndex, QStandardPaths, Qt
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QSplitter,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from . import export, theme
+from .actions import Actions, add_actions, create_actions
+from .auto_demo import AutoDemo
+from .controller import Controller
+from .resources import samples_dir
+from .settings import Settings
+from .widgets import DetailPanel, ModelCardDialog, PlotsPanel, ResultsView, ThresholdSlider
+from .workers import LoadedModel, Pixels
+
+__all__ = ["MainWindow", "MODEL_SUFFIXES"]
+
+MODEL_SUFFIXES = (".pt", ".pth", ".tar")
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings | None = None, device: str | None = None) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.device = device or self.settings.device
+        self.controller = Controller(self.settings.threshold, self)
+        self.setWindowTitle("RANet: resolution adaptive early exit")
+        self.setAcceptDrops(True)
+        self._pasted = 0
+        self._user_load = False  # a failed load the user asked for gets a dialog; at start-up a banner
+
+        self.slider = ThresholdSlider(self.settings.threshold, self)
+        self.results = ResultsView(self)
+        self.results.setModel(self.controller.results)
+        self.detail = DetailPanel(self)
+        self.plots = PlotsPanel(self)
+        self.banner = QLabel(self)
+        self.banner.setProperty("role", "banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+
+        self.actions = create_actions(self)
+        self._build_layout()
+        self._build_menus()
+        self._build_status_bar()
+        self.auto_demo = AutoDemo(self.advance_demo, parent=self)
+        self._wire()
+        if self.settings.geometry is not None:
+            self.restoreGeometry(self.settings.geometry)
+        else:
+            self.resize(1560, 980)
+
+    # -- construction ----------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        right = QSplitter(Qt.Orientation.Vertical, self)
+        right.addWidget(self.detail)
+        top = QSplitter(Qt.Orientation.Horizontal, self)
+        top.addWidget(self.results)
+        top.addWidget(right)
+        top.setStretchFactor(0, 5)
+        top.setStretchFactor(1, 6)
+        top.setSizes([780, 760])
+        main = QSplitter(Qt.Orientation.Vertical, self)
+        main.addWidget(top)
+        main.addWidget(self.plots)
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 1)
+        main.setSizes([640, 260])
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.slider)
+        layout.addWidget(main, 1)
+        self.setCentralWidget(central)
+
+    def _build_menus(self) -> None:
+        a = self.actions
+        bar = self.menuBar()
+        add_actions(bar.addMenu("&File"), [a.samples, a.open_images, a.open_folder, a.paste, None, a.export_csv,
+                                           a.export_json, a.save_plots, None, a.clear, a.cancel, None, a.quit])
+        add_actions(bar.addMenu("&Model"), [a.load_model, a.load_run, None, a.model_card])
+        add_actions(bar.addMenu("&View"), [a.threshold_up, a.threshold_down, None, a.presentation, a.auto_demo])
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        add_actions(toolbar, [a.samples, a.open_images, a.open_folder, None, a.load_model, a.model_card, None,
+                              a.export_csv, a.presentation])
+        self.addActions([a.threshold_up, a.threshold_down, a.cancel])  # shortcuts work without a menu open
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.device_label, self.model_label, self.flops_label, self.count_label = (QLabel(self) for _ in range(4))
+        for label in (self.device_label, self.model_label, self.flops_label, self.count_label):
+            bar.addPermanentWidget(label)
+        self.progress = QProgressBar(self)
+        self.progress.setMaximumWidth(260)
+        self.progress.hide()
+        self.cancel_button = QToolButton(self)
+        self.cancel_button.setDefaultAction(self.actions.cancel)
+        self.cancel_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.cancel_button.hide()
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.cancel_button)
+        self.device_label.setText("Starting…")
+
+    def _wire(self) -> None:
+        c = self.controller
+        c.modelLoading.connect(lambda what: self.statusBar().showMessage(f"Loading {what}…"))
+        c.modelChanged.connect(self._model_changed)
+        c.modelFailed.connect(self._model_failed)
+        c.progress.connect(self._progress)
+        c.busyChanged.connect(self._busy)
+        c.rowsAdded.connect(self._rows_added)
+        c.decisionsChanged.connect(self._refresh)
+        c.curvesChanged.connect(self._refresh_curves)
+        c.errored.connect(lambda message: self.show_error("Background work failed", message))
+        c.previews.ready.connect(self._preview_ready)
+        self.slider.valueChanged.connect(c.set_threshold)
+        self.results.selectionModel().currentRowChanged.connect(self._select)
+
+    # -- start-up and model ----------------------------------------------------------------
+    def start(self, weights: str | None = None) -> None:
+        """Load ``weights`` (default: the embedded model) in the background."""
+        self._user_load = weights is not None
+        self.controller.load_model(weights, self.device)
+
+    def open_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load a model", self.settings.last_folder,
+                                              "Models (*.pt *.pth *.tar);;All files (*)")
+        if path:
+            self.load_model(path)
+
+    def open_run_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Load an authors' run folder", self.settings.last_folder)
+        if path:
+            self.load_model(path)
+
+    def load_model(self, path: str) -> None:
+        self._user_load = True
+        self.controller.load_model(path, self.device)
+
+    def _model_changed(self, loaded: LoadedModel) -> None:
+        meta = loaded.model.meta
+        self.banner.hide()
+        self.device_label.setText(loaded.device)
+        self.model_label.setText(meta.name)
+        self.flops_label.setText(f"full network {loaded.exits[-1].flops / 1e6:.1f} MFLOPs")
+        self.detail.set_model(loaded.model.config, loaded.exits)
+        self.plots.set_model(loaded.exits)
+        Actions.set_enabled(self.actions.needs_model, True)
+        self.statusBar().showMessage(f"Loaded {meta.name}", 5000)
+
+    def _model_failed(self, message: str) -> None:
+        self.statusBar().clearMessage()
+        if self._user_load or self.controller.loaded is not None:
+            kept = " The previous model is kept." if self.controller.loaded is not None else ""
+            self.show_error("Cannot load the model", message + kept)
+            return
+        self.device_label.setText("No model")
+        self.banner.setText(f"No model loaded: {message}. Load one with Model › Load model… "
+                            "(or drop a .pt / .pth.tar file on the window).")
+        self.banner.show()
+
+    def show_model_card(self) -> None:
+        if self.controller.loaded is not None:
+            ModelCardDialog(self.controller.loaded, self).exec()
+
+    # -- inputs ----------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self.handle_mime(event.mimeData()):
+            event.acceptProposedAction()
+
+    def handle_mime(self, mime: QMimeData) -> bool:
+        """Dropped or pasted: a model file loads it, files and folders are classified, pixels too."""
+        paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
+        if len(paths) == 1 and (paths[0].lower().endswith(MODEL_SUFFIXES) or (Path(paths[0]) / "args.txt").is_file()):
+            self.load_model(paths[0])
+            return True
+        if paths:
+            return self.classify(paths)
+        if mime.hasImage():
+            image = QImage(mime.imageData())
+            if not image.isNull():
+                self._pasted += 1
+                return self.classify([Pixels(f"pasted image {self._pasted}", image)])
+        return False
+
+    def classify(self, inputs: list) -> bool:
+        if self.controller.classify(inputs) is None:
+            self.statusBar().showMessage("Load a model first (Model › Load model…)", 5000)
+            return False
+        return True
+
+    def load_samples(self) -> None:
+        self.classify([str(samples_dir())])
+
+    def open_images(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Classify images", self.settings.last_folder, IMAGE_FILTER)
+        if paths:
+            self.settings.last_folder = str(Path(paths[0]).parent)
+            self.classify(paths)
+
+    def open_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Classify a folder", self.settings.last_folder)
+        if path:
+            self.settings.last_folder = path
+            self.classify([path])
+
+    def paste(self) -> None:
+        if not self.handle_mime(QApplication.clipboard().mimeData()):
+            self.statusBar().showMessage("The clipboard holds no image or files", 4000)
+
+    def clear_results(self) -> None:
+        self.controller.clear()
+
+    # -- results ---------------------------------------------------------------------------
+    def _progress(self, what: str, done: int, total: int) -> None:
+        self.progress.setFormat(f"{what}: %v / %m" if total else f"Scanning: {done} found")
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+
+    def _busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        self.actions.cancel.setEnabled(busy)
+
+    def _rows_added(self) -> None:
+        session = self.controller.session
+        n = len(session) if session else 0
+        Actions.set_enabled(self.actions.needs_results, n > 0)
+        errors = self.controller.errors_seen
+        self.count_label.setText(f"{n} images" + (f", <span style='color:{theme.BAD}'>{errors} unreadable</span>"
+                                                  if errors else ""))
+        if n and not self.results.currentIndex().isValid():
+            self.results.selectRow(0)
+
+    def _select(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.detail.set_preview(self.controller.previews.get(current.row()) if current.isValid() else None)
+        self._refresh_detail()
+
+    def _preview_ready(self, row: int) -> None:
+        if row == self.results.currentIndex().row():
+            self.detail.set_preview(self.controller.previews.get(row))
+
+    def _refresh(self) -> None:
+        session = self.controller.session
+        self.plots.set_operating_point(self.controller.threshold, session.stats() if session else None)
+        self._refresh_detail()
+
+    def _refresh_detail(self) -> None:
+        session, index = self.controller.session, self.results.currentIndex()
+        ok = session is not None and index.isValid() and index.row() < len(session)
+        self.detail.show_detail(session.detail(index.row()) if ok else None, self.controller.threshold)
+
+    def _refresh_curves(self) -> None:
+        session = self.controller.session
+        self.plots.set_curves(session.curves() if session else None)
+
+    def advance_demo(self) -> None:
+        model = self.controller.results
+        if model.rowCount() == 0:
+            if self.actions.samples.isEnabled() and not self.controller.busy:
+                self.load_samples()
+            return
+        self.results.selectRow((self.results.currentIndex().row() + 1) % model.rowCount())
+
+    # -- export ----------------------------------------------------------------------------
+    def _save_path(self, title: str, name: str, file_filter: str) -> str | None:
+        folder = self.settings.export_folder or QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation)
+        path, _ = QFileDialog.getSaveFileName(self, title, str(Path(folder) / name), file_filter)
+        if path:
+            self.settings.export_folder = str(Path(path).parent)
+        return path or None
+
+    def export_csv(self, path: str | None = None) -> None:
+        path = path or self._save_path("Export results", "ranet_results.csv", "CSV (*.csv)")
+        if path:
+            self._write(lambda: export.write_csv(path, self.controller.session.export_rows()), path)
+
+    def export_json(self, path: str | None = None) -> None:
+        path = path or self._save_path("Export results", "ranet_results.json", "JSON (*.json)")
+        if path:
+            loaded = self.controller.loaded
+            about = {"model": loaded.model.meta.name, "device": loaded.device, "threshold": self.controller.threshold}
+            self._write(lambda: export.write_json(path, self.controller.session.export_rows(), about), path)
+
+    def save_plots(self, path: str | None = None) -> None:
+        path = path or self._save_path("Save the plots", "ranet_plots.png", "PNG image (*.png)")
+        if path:
+            self._write(lambda: export.save_png(self.plots, path), path)
+
+    def _write(self, write, path: str) -> None:
+        try:
+            write()
+        except OSError as exc:
+            self.show_error("Cannot save", f"{path}: {exc.strerror or exc}")
+        else:
+            self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    # -- booth -----------------------------------------------------------------------------
+    def set_presentation(self, on: bool) -> None:
+        theme.apply(QApplication.instance(), presentation=on)
+        self.showFullScreen() if on else self.showNormal()
+
+    def set_auto_demo(self, on: bool) -> None:
+        self.auto_demo.set_enabled(on)
+
+    def show_error(self, title: str, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+        QMessageBox.warning(self, title, message)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.threshold = self.slider.value()
+        self.settings.device = self.device
+        if not self.isFullScreen():
+            self.settings.geometry = self.saveGeometry()
+        self.settings.sync()
+        self.auto_demo.set_enabled(False)
+        self.controller.shutdown()
+        super().closeEvent(event)

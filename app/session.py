@@ -1,0 +1,304 @@
+"""The cache behind the threshold slider: what the engine computed for every image, per exit.
+
+Each image keeps a row of ``K`` confidences (NaN for the exits the engine did not compute),
+predictions and top-5 lists. Moving the threshold is one vectorised
+:func:`ranet.policies.exits_for_thresholds` over the ``[N, K]`` confidences. An image whose exit
+at the new threshold lies beyond what was computed is *pending* until a worker computes its
+remaining exits (:meth:`Session.fill`).
+
+Arrays are numpy with torch views on the same memory: torch for the policy, numpy for the
+cheap scalar reads a table makes while painting.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple, Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ranet import ExitInfo, ExitResult
+from ranet.policies import exits_for_thresholds
+
+__all__ = ["Outcome", "Record", "RowSummary", "RowDetail", "Stats", "Curves", "Session", "TOP_K"]
+
+TOP_K = 5
+# Trained networks put much of their confidence above 0.99: the curves sample that end finely.
+CURVE_THRESHOLDS = np.unique(np.concatenate([np.linspace(0.0, 1.0, 101), 1.0 - np.geomspace(1e-4, 0.1, 40)]))
+
+
+@dataclass
+class Outcome:
+    """One input as a classify worker reports it."""
+
+    source: str | Image.Image  # a file path, or pixels pasted or dropped without a file
+    name: str
+    truth: int | None = None  # from a class-named parent folder
+    error: str | None = None
+    result: ExitResult | None = None
+
+
+@dataclass
+class Record:
+    source: str | Image.Image
+    name: str
+    error: str | None = None
+
+    @property
+    def path(self) -> str | None:
+        return self.source if isinstance(self.source, str) else None
+
+
+class RowSummary(NamedTuple):
+    """What a table row shows; ``exit`` is the exit taken, or the last computed while pending."""
+
+    name: str
+    error: str | None
+    exit: int
+    pending: bool
+    class_index: int
+    confidence: float
+    truth: int | None
+
+
+@dataclass(frozen=True)
+class RowDetail:
+    """Everything the detail panel shows about one image."""
+
+    row: int
+    name: str
+    path: str | None
+    error: str | None
+    exit: int  # 0-based; the last computed one while pending
+    pending: bool
+    label: str
+    confidence: float
+    truth: str | None
+    correct: bool | None
+    exit_confidences: list[float]  # one per computed exit
+    top5: list[tuple[str, float]]  # at ``exit``
+    flops: int
+    resolution_path: list[str]
+    ms: float
+
+
+@dataclass(frozen=True)
+class Stats:
+    """The operating point at the current threshold, over the images whose exit is known."""
+
+    images: int
+    errors: int
+    pending: int
+    decided: int
+    labelled: int
+    mean_flops: float
+    full_flops: float
+    accuracy: float | None  # %, over labelled decided images
+    mean_exit: float  # 1-based
+    ms: float  # measured per image when classified
+    histogram: list[int]  # images per exit
+
+    @property
+    def savings(self) -> float:
+        """FLOPs saved against running the full network, in %."""
+        return 100.0 * (1.0 - self.mean_flops / self.full_flops) if self.decided else math.nan
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Threshold sweeps over the images with every exit computed."""
+
+    thresholds: np.ndarray
+    savings: np.ndarray  # %
+    mflops: np.ndarray  # mean per image
+    accuracy: np.ndarray | None  # %, None without labels
+    exit_mflops: np.ndarray
+    exit_accuracy: np.ndarray | None  # each exit on its own
+    images: int
+
+
+class Session:
+    """The results of one model: records plus per-exit arrays, re-decided at any threshold."""
+
+    def __init__(self, exits: Sequence[ExitInfo], categories: Sequence[str], threshold: float = 0.9) -> None:
+        self.exits = list(exits)
+        self.categories = list(categories)
+        self.k = len(self.exits)
+        self.flops = torch.tensor([e.flops for e in self.exits], dtype=torch.float64)
+        self.records: list[Record] = []
+        self.threshold = float(threshold)
+        self._capacity = 0
+        self._resize(256)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def _resize(self, capacity: int) -> None:
+        k, n = self.k, len(self.records)
+        layout = {  # name: (row shape, dtype, fill)
+            "conf": ((k,), np.float32, np.nan), "pred": ((k,), np.int64, -1),
+            "top_p": ((k, TOP_K), np.float32, 0.0), "top_i": ((k, TOP_K), np.int64, -1),
+            "truth": ((), np.int64, -1), "ms": ((), np.float64, np.nan), "ok": ((), np.bool_, False),
+            "shown": ((), np.int64, 0), "pending": ((), np.bool_, False),
+        }
+        for name, (shape, dtype, fill) in layout.items():
+            array = np.full((capacity, *shape), fill, dtype=dtype)
+            if self._capacity:
+                array[:n] = getattr(self, "_" + name)[:n]
+            setattr(self, "_" + name, array)
+            setattr(self, name, torch.from_numpy(array))
+        self._capacity = capacity
+
+    # -- filling ---------------------------------------------------------------------------
+    def add(self, outcomes: Sequence[Outcome]) -> range:
+        """Append classified (or failed) inputs; returns their rows."""
+        lo = len(self.records)
+        hi = lo + len(outcomes)
+        if hi > self._capacity:
+            self._resize(max(hi, 2 * self._capacity))
+        for row, o in enumerate(outcomes, lo):
+            self.records.append(Record(o.source, o.name, o.error))
+            self._truth[row] = -1 if o.truth is None else o.truth
+            if o.result is not None and o.error is None:
+                self._store(row, o.result)
+                self._ms[row] = o.result.ms
+                self._ok[row] = True
+        self._decide(lo, hi)
+        return range(lo, hi)
+
+    def fill(self, rows: Sequence[int], results: Sequence[ExitResult]) -> np.ndarray:
+        """Store exits computed later for ``rows``; returns the rows whose display changed."""
+        for row, result in zip(rows, results):
+            self._store(row, result)
+        return self.set_threshold(self.threshold)
+
+    def fail(self, row: int, reason: str) -> None:
+        """An image that could not be read again (e.g. deleted meanwhile)."""
+        self.records[row].error = reason
+        self._ok[row] = False
+        self._pending[row] = False
+
+    def _store(self, row: int, result: ExitResult) -> None:
+        n = len(result.exit_confidences)
+        self._conf[row, :n] = result.exit_confidences
+        self._pred[row, :n] = result.exit_predictions
+        for e, pairs in enumerate(result.exit_top5):
+            self._top_i[row, e, :len(pairs)] = [c for c, _ in pairs]
+            self._top_p[row, e, :len(pairs)] = [p for _, p in pairs]
+
+    # -- deciding --------------------------------------------------------------------------
+    def set_threshold(self, threshold: float) -> np.ndarray:
+        """Re-decide every image; returns the rows whose shown exit or pending state changed."""
+        self.threshold = float(threshold)
+        n = len(self.records)
+        old_shown, old_pending = self._shown[:n].copy(), self._pending[:n].copy()
+        self._decide(0, n)
+        return np.flatnonzero((self._shown[:n] != old_shown) | (self._pending[:n] != old_pending))
+
+    def _decide(self, lo: int, hi: int) -> None:
+        conf = self.conf[lo:hi]
+        taken = exits_for_thresholds(conf, torch.full((self.k,), self.threshold))
+        known = ~torch.isnan(conf.gather(1, taken[:, None])[:, 0])
+        last = (~torch.isnan(conf)).sum(1).sub(1).clamp(min=0)
+        self.shown[lo:hi] = torch.where(known, taken, last)
+        self.pending[lo:hi] = self.ok[lo:hi] & ~known
+
+    def pending_rows(self) -> np.ndarray:
+        return np.flatnonzero(self._pending[:len(self)])
+
+    def incomplete_rows(self) -> np.ndarray:
+        """Readable images with exits still to compute (the engine computes exits in order)."""
+        n = len(self)
+        return np.flatnonzero(self._ok[:n] & np.isnan(self._conf[:n, -1]))
+
+    # -- reading ---------------------------------------------------------------------------
+    def summary(self, row: int) -> RowSummary:
+        e = int(self._shown[row])
+        truth = int(self._truth[row])
+        return RowSummary(self.records[row].name, self.records[row].error, e, bool(self._pending[row]),
+                          int(self._pred[row, e]), float(self._conf[row, e]), truth if truth >= 0 else None)
+
+    def detail(self, row: int) -> RowDetail:
+        s = self.summary(row)
+        computed = int(np.count_nonzero(~np.isnan(self._conf[row])))
+        top = [(self.categories[int(c)], float(p)) for c, p in zip(self._top_i[row, s.exit], self._top_p[row, s.exit])
+               if c >= 0]
+        ok = bool(self._ok[row])
+        return RowDetail(
+            row=row, name=s.name, path=self.records[row].path, error=s.error, exit=s.exit, pending=s.pending,
+            label=self.categories[s.class_index] if ok else "", confidence=s.confidence if ok else math.nan,
+            truth=self.categories[s.truth] if s.truth is not None else None,
+            correct=(s.class_index == s.truth) if ok and s.truth is not None and not s.pending else None,
+            exit_confidences=[float(c) for c in self._conf[row, :computed]], top5=top,
+            flops=self.exits[s.exit].flops, resolution_path=self.exits[s.exit].resolution_path,
+            ms=float(self._ms[row]),
+        )
+
+    def stats(self) -> Stats:
+        n = len(self)
+        ok, pending, truth = self.ok[:n], self.pending[:n], self.truth[:n]
+        decided = ok & ~pending
+        shown = self.shown[:n]
+        taken = shown[decided]
+        pred = self.pred[:n].gather(1, shown[:, None])[:, 0]
+        labelled = decided & (truth >= 0)
+        ms = self.ms[:n][ok]
+        return Stats(
+            images=n, errors=int((~ok).sum()), pending=int(pending.sum()), decided=int(decided.sum()),
+            labelled=int(labelled.sum()),
+            mean_flops=float(self.flops[taken].mean()) if len(taken) else math.nan,
+            full_flops=float(self.flops[-1]),
+            accuracy=float((pred[labelled] == truth[labelled]).double().mean() * 100) if labelled.any() else None,
+            mean_exit=float(taken.double().mean() + 1) if len(taken) else math.nan,
+            ms=float(ms.mean()) if len(ms) else math.nan,
+            histogram=torch.bincount(taken, minlength=self.k).tolist(),
+        )
+
+    def curves(self) -> Curves:
+        n = len(self)
+        complete = self.ok[:n] & ~torch.isnan(self.conf[:n, -1])
+        conf, pred, truth = self.conf[:n][complete], self.pred[:n][complete], self.truth[:n][complete]
+        labelled = truth >= 0
+        mflops, accuracy = [], []
+        for t in CURVE_THRESHOLDS:
+            taken = exits_for_thresholds(conf, torch.full((self.k,), float(t)))
+            mflops.append(float(self.flops[taken].mean()) / 1e6 if len(taken) else math.nan)
+            if labelled.any():
+                hit = pred.gather(1, taken[:, None])[:, 0] == truth
+                accuracy.append(float(hit[labelled].double().mean()) * 100)
+        mflops_arr = np.array(mflops)
+        full = float(self.flops[-1]) / 1e6
+        exit_accuracy = None
+        if labelled.any():
+            exit_accuracy = ((pred[labelled] == truth[labelled, None]).double().mean(0) * 100).numpy()
+        return Curves(
+            thresholds=CURVE_THRESHOLDS, savings=100.0 * (1.0 - mflops_arr / full), mflops=mflops_arr,
+            accuracy=np.array(accuracy) if accuracy else None, exit_mflops=self.flops.numpy() / 1e6,
+            exit_accuracy=exit_accuracy, images=int(complete.sum()),
+        )
+
+    def export_rows(self) -> list[dict]:
+        """One plain dict per image, for CSV and JSON."""
+        rows = []
+        for i, record in enumerate(self.records):
+            s = self.summary(i)
+            row = {"path": record.path or record.name, "status": "ok", "label": None, "confidence": None,
+                   "exit": None, "flops": None, "resolution_path": None, "truth": None, "correct": None,
+                   "ms": None, "error": record.error}
+            if s.truth is not None:
+                row["truth"] = self.categories[s.truth]
+            if record.error or not self._ok[i]:
+                row["status"] = "error"
+            elif s.pending:
+                row["status"] = "pending"
+            else:
+                row.update(label=self.categories[s.class_index], confidence=round(s.confidence, 6), exit=s.exit + 1,
+                           flops=self.exits[s.exit].flops, resolution_path=self.exits[s.exit].resolution_path,
+                           ms=round(float(self._ms[i]), 3))
+                if s.truth is not None:
+                    row["correct"] = s.class_index == s.truth
+            rows.append(row)
+        return rows

@@ -1,0 +1,90 @@
+"""Persistent settings (threshold, folders, window geometry, device) through QSettings.
+
+``RANET_DEMO_SETTINGS`` names a folder to keep them in an ini file there instead of the
+platform's place: tests and kiosk set-ups use it to start from a clean slate.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+__all__ = ["Settings", "ORGANIZATION", "APPLICATION", "SETTINGS_ENV"]
+
+ORGANIZATION = "RANetDemo"
+APPLICATION = "ranet-demo"
+SETTINGS_ENV = "RANET_DEMO_SETTINGS"
+DEFAULT_THRESHOLD = 0.9
+
+
+class Settings:
+    """Typed access to the few values the app remembers between runs."""
+
+    def __init__(self, store: QSettings | None = None) -> None:
+        if store is None:
+            folder = os.environ.get(SETTINGS_ENV)
+            store = (QSettings(str(Path(folder) / f"{APPLICATION}.ini"), QSettings.Format.IniFormat) if folder
+                     else QSettings(ORGANIZATION, APPLICATION))
+        self.store = store
+
+    def _get(self, key: str, default, kind: type):
+        try:
+            return self.store.value(key, default, type=kind)
+        except (TypeError, ValueError):  # a hand-edited or foreign value
+            return default
+
+    @property
+    def threshold(self) -> float:
+        value = float(self._get("threshold", DEFAULT_THRESHOLD, float))
+        return min(1.0, max(0.0, value))
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        self.store.setValue("threshold", float(value))
+
+    @property
+    def device(self) -> str:
+        return str(self._get("device", "auto", str)) or "auto"
+
+    @device.setter
+    def device(self, value: str) -> None:
+        self.store.setValue("device", value)
+
+    @property
+    def last_folder(self) -> str:
+        return str(self._get("last_folder", "", str))
+
+    @last_folder.setter
+    def last_folder(self, value: str) -> None:
+        self.store.setValue("last_folder", value)
+
+    @property
+    def export_folder(self) -> str:
+        return str(self._get("export_folder", "", str))
+
+    @export_folder.setter
+    def export_folder(self, value: str) -> None:
+        self.store.setValue("export_folder", value)
+
+    @property
+    def geometry(self) -> QByteArray | None:
+        value = self.store.value("window/geometry")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @geometry.setter
+    def geometry(self, value: QByteArray) -> None:
+        self.store.setValue("window/geometry", value)
+
+    @property
+    def window_state(self) -> QByteArray | None:
+        value = self.store.value("window/state")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @window_state.setter
+    def window_state(self, value: QByteArray) -> None:
+        self.store.setValue("window/state", value)
+
+    def sync(self) -> None:
+        self.store.sync()

@@ -1,0 +1,95 @@
+"""Dark theme, readable from a few metres, and the presentation mode's larger fonts.
+
+One colour per scale flow (coarse to fine) is shared by the table, the diagram and the plots.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication, QGraphicsItem
+
+__all__ = ["flow_color", "apply", "font_scale", "style_plot", "BACKGROUND", "PANEL", "TEXT", "MUTED", "GOOD", "BAD",
+           "ACCENT", "GRID"]
+
+BACKGROUND = "#15171b"
+PANEL = "#1d2026"
+RAISED = "#262a31"
+TEXT = "#eceef1"
+MUTED = "#9aa1ab"
+GRID = "#3a3f48"
+ACCENT = "#4fc3f7"
+GOOD = "#66bb6a"
+BAD = "#ff5c5c"
+FLOW_COLORS = ["#4fc3f7", "#9ccc65", "#ffb74d", "#f06292", "#ba68c8", "#4db6ac"]  # coarse → fine
+
+BASE_POINT_SIZE = 11
+PRESENTATION_SCALE = 1.45
+
+
+def flow_color(flow: int) -> QColor:
+    return QColor(FLOW_COLORS[flow % len(FLOW_COLORS)])
+
+
+def font_scale(app: QApplication | None = None) -> float:
+    """The current font size relative to the normal one (presentation mode is larger)."""
+    app = app or QApplication.instance()
+    return app.font().pointSizeF() / BASE_POINT_SIZE if app else 1.0
+
+
+def apply(app: QApplication, presentation: bool = False) -> None:
+    """Install the palette, the fonts and the pyqtgraph defaults (call before building plots)."""
+    app.setStyle("Fusion")
+    palette = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: BACKGROUND, QPalette.ColorRole.WindowText: TEXT,
+        QPalette.ColorRole.Base: PANEL, QPalette.ColorRole.AlternateBase: RAISED,
+        QPalette.ColorRole.ToolTipBase: RAISED, QPalette.ColorRole.ToolTipText: TEXT,
+        QPalette.ColorRole.Text: TEXT, QPalette.ColorRole.Button: RAISED, QPalette.ColorRole.ButtonText: TEXT,
+        QPalette.ColorRole.BrightText: BAD, QPalette.ColorRole.Highlight: "#2f6f8f",
+        QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.Link: ACCENT,
+        QPalette.ColorRole.PlaceholderText: MUTED, QPalette.ColorRole.Mid: GRID, QPalette.ColorRole.Dark: "#0f1013",
+    }
+    for role, colour in roles.items():
+        palette.setColor(role, QColor(colour))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#5d636d"))
+    app.setPalette(palette)
+    font = QFont(app.font())
+    font.setPointSizeF(BASE_POINT_SIZE * (PRESENTATION_SCALE if presentation else 1.0))
+    app.setFont(font)
+    app.setStyleSheet(f"""
+        QToolBar {{ background: {PANEL}; border: none; border-bottom: 1px solid {GRID}; spacing: 4px; padding: 3px; }}
+        QToolButton {{ padding: 4px 8px; border-radius: 4px; }}
+        QToolButton:hover {{ background: {RAISED}; }}
+        QToolButton:checked {{ background: #2f6f8f; }}
+        QStatusBar {{ background: {PANEL}; border-top: 1px solid {GRID}; }}
+        QStatusBar QLabel {{ padding: 0 8px; }}
+        QHeaderView::section {{ background: {RAISED}; color: {MUTED}; border: none; padding: 4px 6px; }}
+        QTableView {{ gridline-color: {GRID}; border: none; }}
+        QSplitter::handle {{ background: {GRID}; }}
+        QProgressBar {{ border: 1px solid {GRID}; border-radius: 3px; text-align: center; background: {BACKGROUND}; }}
+        QProgressBar::chunk {{ background: {ACCENT}; }}
+        QFrame#card {{ background: {PANEL}; border-radius: 6px; }}
+        QLabel[role="muted"] {{ color: {MUTED}; }}
+        QLabel[role="banner"] {{ background: #4a3b12; color: #ffe8a3; padding: 8px; border-radius: 4px; }}
+    """)
+    pg.setConfigOptions(antialias=True, background=PANEL, foreground=TEXT)
+
+
+def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> None:
+    """Axes and title in the app's font, scaled for presentation mode."""
+    scale = font_scale()
+    tick = QFont(QApplication.instance().font())
+    tick.setPointSizeF(9.5 * scale)
+    size = f"{10.5 * scale:.1f}pt"
+    plot.setTitle(title, color=TEXT, size=f"{11.5 * scale:.1f}pt")
+    for name, text in (("bottom", x_label), ("left", y_label)):
+        axis = plot.getAxis(name)
+        axis.setTickFont(tick)
+        axis.setTextPen(pg.mkPen(MUTED))
+        axis.setPen(pg.mkPen(GRID))
+        axis.setLabel(text, color=MUTED, **{"font-size": size})
+        # Axes redraw only when their range changes, not every time a point on the plot moves.
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    plot.showGrid(x=True, y=True, alpha=0.15)

@@ -1,0 +1,11 @@
+"""One widget per module."""
+
+from .detail_panel import DetailPanel
+from .model_card import ModelCardDialog, model_card_html
+from .network_diagram import NetworkDiagram
+from .plots_panel import PlotsPanel
+from .results_view import ResultsView
+from .threshold_slider import ThresholdSlider
+
+__all__ = ["DetailPanel", "ModelCardDialog", "NetworkDiagram", "PlotsPanel", "ResultsView", "ThresholdSlider",
+           "model_card_html"]

@@ -1,0 +1,193 @@
+"""The selected image: large, with its top-5 at the exit taken, the network path it ran and its
+confidence at every computed exit against the threshold."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Sequence
+
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPixmap
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from .. import theme
+from .network_diagram import NetworkDiagram
+
+if TYPE_CHECKING:
+    from ranet import ExitInfo, RANetConfig
+
+    from ..session import RowDetail
+
+__all__ = ["DetailPanel", "TopBars"]
+
+PREVIEW_PX = 210
+
+
+class TopBars(QWidget):
+    """Horizontal probability bars, one per class, the first one highlighted."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.items: list[tuple[str, float]] = []
+        self.colour = QColor(theme.ACCENT)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def set_items(self, items: Sequence[tuple[str, float]], colour: QColor) -> None:
+        self.items, self.colour = list(items), colour
+        self.updateGeometry()
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(260, 5 * (self.fontMetrics().height() + 6))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(160, 5 * (self.fontMetrics().height() + 6))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fm = p.fontMetrics()
+        row_h = fm.height() + 6
+        name_w = min(self.width() * 0.45, max((fm.horizontalAdvance(n) for n, _ in self.items), default=0) + 10)
+        pct_w = fm.horizontalAdvance("100.0%") + 8
+        bar_w = max(10.0, self.width() - name_w - pct_w)
+        for i, (name, prob) in enumerate(self.items):
+            y = i * row_h
+            p.setPen(QColor(theme.TEXT if i == 0 else theme.MUTED))
+            p.drawText(QRectF(0, y, name_w - 8, row_h), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                       fm.elidedText(name, Qt.TextElideMode.ElideRight, int(name_w - 8)))
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(theme.RAISED))
+            p.drawRoundedRect(QRectF(name_w, y + 4, bar_w, row_h - 8), 3, 3)
+            p.setBrush(self.colour if i == 0 else QColor(theme.MUTED).darker(130))
+            p.drawRoundedRect(QRectF(name_w, y + 4, max(2.0, bar_w * prob), row_h - 8), 3, 3)
+            p.setPen(QColor(theme.TEXT if i == 0 else theme.MUTED))
+            p.drawText(QRectF(name_w + bar_w, y, pct_w, row_h), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                       f"{prob:.1%}")
+        p.end()
+
+
+class DetailPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.preview = QLabel(self)
+        self.preview.setFixedSize(PREVIEW_PX, PREVIEW_PX)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setStyleSheet(f"background: {theme.BACKGROUND}; border: 1px solid {theme.GRID}; border-radius: 4px;")
+        self.name = QLabel(self)
+        self.name.setProperty("role", "muted")
+        self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.prediction = QLabel("Drop images or folders here, or press Samples", self)
+        self.prediction.setWordWrap(True)
+        self.facts = QLabel(self)
+        self.facts.setWordWrap(True)
+        self.facts.setTextFormat(Qt.TextFormat.RichText)
+        self.top = TopBars(self)
+        self.diagram = NetworkDiagram(self)
+        self.confidence_plot = pg.PlotWidget(self)
+        self.confidence_plot.setMenuEnabled(False)
+        self.confidence_plot.setMouseEnabled(False, False)
+        self.confidence_plot.hideButtons()
+        self.confidence_plot.disableAutoRange()
+        self.confidence_plot.setMinimumHeight(150)
+        self.confidence_line = self.confidence_plot.plot(pen=pg.mkPen(theme.MUTED, width=2))
+        self.confidence_points = pg.ScatterPlotItem(size=12, pen=pg.mkPen(None))
+        self.taken_point = pg.ScatterPlotItem(size=22, pen=pg.mkPen("#ffffff", width=2.5), brush=pg.mkBrush(None))
+        self.threshold_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(theme.BAD, width=2, style=Qt.PenStyle.DashLine),
+                                              label="threshold", labelOpts={"position": 0.08, "color": theme.BAD})
+        for item in (self.confidence_points, self.taken_point, self.threshold_line):
+            self.confidence_plot.addItem(item)
+        self.confidence_plot.setYRange(0, 1.05, padding=0)
+
+        text = QVBoxLayout()
+        text.setSpacing(4)
+        text.addWidget(self.name)
+        text.addWidget(self.prediction)
+        text.addWidget(self.facts)
+        text.addSpacing(6)
+        text.addWidget(self.top)
+        text.addStretch(1)
+        head = QGridLayout()
+        head.addWidget(self.preview, 0, 0, Qt.AlignmentFlag.AlignTop)
+        head.addLayout(text, 0, 1)
+        head.setColumnStretch(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addLayout(head)
+        layout.addWidget(self.diagram, 3)
+        layout.addWidget(self.confidence_plot, 2)
+        self._exits: list[ExitInfo] = []
+        self.detail: RowDetail | None = None
+        self._restyle()
+        self.show_detail(None, 0.9)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.FontChange:
+            self._restyle()
+        super().changeEvent(event)
+
+    def _restyle(self) -> None:
+        theme.style_plot(self.confidence_plot.getPlotItem(), "Confidence at each exit", "exit", "confidence")
+        big = self.font()
+        big.setPointSizeF(big.pointSizeF() * 1.9)
+        big.setBold(True)
+        self.prediction.setFont(big)
+
+    def set_model(self, config: RANetConfig | None, exits: Sequence[ExitInfo]) -> None:
+        self._exits = list(exits)
+        self.diagram.set_model(config, exits)
+        self.confidence_plot.getAxis("bottom").setTicks([[(i + 1, str(i + 1)) for i in range(len(exits))]])
+        self.confidence_plot.setXRange(0.6, len(exits) + 0.4, padding=0)
+
+    def set_preview(self, image: QImage | None) -> None:
+        if image is None or image.isNull():
+            self.preview.setPixmap(QPixmap())
+            return
+        side = PREVIEW_PX - 4
+        # Small images (28×28 garments) are enlarged without blur, photos smoothly.
+        mode = (Qt.TransformationMode.FastTransformation if max(image.width(), image.height()) < side // 3
+                else Qt.TransformationMode.SmoothTransformation)
+        self.preview.setPixmap(QPixmap.fromImage(image.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, mode)))
+
+    def show_detail(self, detail: RowDetail | None, threshold: float) -> None:
+        self.detail = detail
+        self.threshold_line.setValue(threshold)
+        if detail is None or detail.error:
+            self.diagram.set_state(None)
+            self.top.set_items([], QColor(theme.ACCENT))
+            self.confidence_line.setData([], [])
+            self.confidence_points.setData([], [])
+            self.taken_point.setData([], [])
+            if detail is None:
+                self.set_preview(None)
+                self.name.setText("")
+                self.prediction.setText("Drop images or folders here, or press Samples")
+                self.facts.setText("")
+            else:
+                self.name.setText(detail.path or detail.name)
+                self.prediction.setText("Cannot classify")
+                self.facts.setText(f"<span style='color:{theme.BAD}'>{detail.error}</span>")
+            return
+        info = self._exits[detail.exit]
+        colour = theme.flow_color(info.flow)
+        self.name.setText(detail.path or detail.name)
+        self.prediction.setText(detail.label if not detail.pending else f"{detail.label} …")
+        verdict = ""
+        if detail.truth is not None:
+            mark, tone = ("✓", theme.GOOD) if detail.correct else (("✗", theme.BAD) if detail.correct is False else ("", theme.MUTED))
+            verdict = f"<br>label <b>{detail.truth}</b> <span style='color:{tone}'>{mark}</span>"
+        where = ("computing its next exits…" if detail.pending else
+                 f"left at <b style='color:{colour.name()}'>exit {detail.exit + 1}</b> of {len(self._exits)}, "
+                 f"in the {info.flow_resolutions[-1]}×{info.flow_resolutions[-1]} flow")
+        ms = f" · {detail.ms:.2f} ms measured" if not math.isnan(detail.ms) else ""
+        self.facts.setText(f"{detail.confidence:.1%} confident, {where}<br>"
+                           f"path {' → '.join(detail.resolution_path)} · {detail.flops / 1e6:.2f} MFLOPs{ms}{verdict}")
+        self.top.set_items(detail.top5, colour)
+        self.diagram.set_state(detail.exit, detail.pending)
+        xs = list(range(1, len(detail.exit_confidences) + 1))
+        self.confidence_line.setData(xs, detail.exit_confidences)
+        self.confidence_points.setData(xs, detail.exit_confidences,
+                                       brush=[pg.mkBrush(theme.flow_color(self._exits[i].flow)) for i in range(len(xs))])
+        self.taken_point.setData([] if detail.pending else [detail.exit + 1],
+                                 [] if detail.pending else [detail.exit_confidences[detail.exit]])

@@ -1,0 +1,82 @@
+"""The model card: ``model.meta`` rendered as a page (categories, per-exit cost and accuracy,
+thresholds, recipe), the same facts the CLI prints."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+
+from .. import theme
+
+if TYPE_CHECKING:
+    from ..workers import LoadedModel
+
+__all__ = ["model_card_html", "ModelCardDialog"]
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_value(x) for x in v)
+    return escape(str(v))
+
+
+def model_card_html(loaded: LoadedModel) -> str:
+    meta, config, exits = loaded.model.meta, loaded.model.config, loaded.exits
+    flow_cell = "<td><span style='color:{c}'>■</span> {r}×{r}</td>"
+    rows = []
+    for e in exits:
+        accuracy = (f"{meta.exit_accuracy[e.index]:.2f} %" if meta.exit_accuracy and e.index < len(meta.exit_accuracy)
+                    else "–")
+        rows.append(
+            f"<tr><td>{e.index + 1}</td>" + flow_cell.format(c=theme.FLOW_COLORS[e.flow % len(theme.FLOW_COLORS)],
+                                                              r=e.resolution)
+            + f"<td>{' → '.join(e.resolution_path)}</td><td>{e.block}</td><td align=right>{e.flops / 1e6:.2f}</td>"
+            f"<td align=right>{e.params / 1e6:.3f}</td><td align=right>{accuracy}</td></tr>")
+    thresholds = "".join(f"<tr><td>{escape(str(k))}</td><td>{_value(v)}</td></tr>" for k, v in meta.thresholds.items())
+    recipe = "".join(f"<tr><td>{escape(str(k))}</td><td>{_value(v)}</td></tr>" for k, v in meta.recipe.items())
+    try:
+        preprocessing = escape(meta.transform.description)
+    except ValueError:
+        preprocessing = escape(meta.preprocessing)
+    return f"""
+    <style>
+      body {{ color: {theme.TEXT}; }}
+      h2 {{ color: {theme.ACCENT}; margin-bottom: 2px; }}
+      h3 {{ color: {theme.MUTED}; margin-top: 14px; }}
+      th {{ color: {theme.MUTED}; text-align: left; padding: 2px 10px 2px 0; }}
+      td {{ padding: 2px 10px 2px 0; }}
+    </style>
+    <h2>{escape(meta.name)}</h2>
+    <p style='color:{theme.MUTED}'>{escape(meta.source or loaded.source)}<br>running on {escape(loaded.device)}</p>
+    <p><b>{len(meta.categories)} categories:</b> {escape(', '.join(meta.categories[:40]))}{' …' if len(meta.categories) > 40 else ''}</p>
+    <p><b>Input:</b> {meta.input_size}×{meta.input_size}; {preprocessing}</p>
+    <p><b>Architecture:</b> {config.num_scales} scale flows (scale_list {list(config.scale_list)}, grFactor
+       {list(config.grFactor)}), blocks per flow {config.blocks_per_flow}, {len(exits)} exits,
+       {exits[-1].params / 1e6:.3f} M parameters, {exits[-1].flops / 1e6:.2f} MFLOPs for the full network</p>
+    <h3>Exits</h3>
+    <table><tr><th>exit</th><th>resolution</th><th>flows run</th><th>block</th><th>MFLOPs</th><th>M params</th>
+    <th>accuracy</th></tr>{''.join(rows)}</table>
+    <h3>Thresholds</h3>
+    {f'<table>{thresholds}</table>' if thresholds else '<p>none stored</p>'}
+    <h3>Recipe</h3>
+    {f'<table>{recipe}</table>' if recipe else '<p>not recorded</p>'}
+    """
+
+
+class ModelCardDialog(QDialog):
+    def __init__(self, loaded: LoadedModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Model card: {loaded.model.meta.name}")
+        self.resize(760, 640)
+        self.browser = QTextBrowser(self)
+        self.browser.setOpenExternalLinks(True)
+        self.browser.setHtml(model_card_html(loaded))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser)
+        layout.addWidget(buttons)

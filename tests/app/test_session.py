@@ -1,0 +1,68 @@
+"""The cache: NaN for exits not computed, pending rows, fill, stats and speed."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from ranet import ExitResult, RANetConfig, exit_infos
+
+from app.session import Outcome, Session
+
+
+def _result(conf: list[float], pred: list[int]) -> ExitResult:
+    return ExitResult(pred[-1], "", conf[-1], len(conf), 0, [], conf, pred, [[(p, c)] for p, c in zip(pred, conf)],
+                      ms=2.0, complete=False)
+
+
+@pytest.fixture
+def session() -> Session:
+    return Session(exit_infos(RANetConfig(), 32), [f"c{i}" for i in range(10)], threshold=0.5)
+
+
+def test_pending_until_filled(session):
+    k = session.k
+    session.add([
+        Outcome("/a/c1/x.png", "x.png", truth=1, result=_result([0.9], [1])),  # left at exit 1
+        Outcome("/a/c2/y.png", "y.png", truth=2, result=_result([0.1, 0.6], [3, 2])),  # left at exit 2
+        Outcome("/a/z.png", "z.png", error="not an image"),
+    ])
+    assert [session.summary(i).exit for i in range(2)] == [0, 1]
+    assert len(session.pending_rows()) == 0
+    changed = session.set_threshold(0.95)  # both need exits never computed
+    assert list(changed) == [0, 1] and list(session.pending_rows()) == [0, 1]
+    stats = session.stats()
+    assert stats.pending == 2 and stats.errors == 1 and stats.decided == 0
+    session.fill([0, 1], [_result([0.9] + [0.99] * (k - 1), [1] * k), _result([0.1, 0.6] + [0.2] * (k - 2), [3, 2] + [2] * (k - 2))])
+    assert len(session.pending_rows()) == 0
+    assert session.summary(0).exit == 1 and session.summary(1).exit == k - 1
+    stats = session.stats()
+    assert stats.accuracy == 100.0 and stats.labelled == 2
+    assert math.isclose(stats.mean_flops, (session.exits[1].flops + session.exits[-1].flops) / 2)
+    assert len(session.incomplete_rows()) == 0
+    curves = session.curves()
+    assert curves.images == 2 and curves.accuracy is not None and curves.savings[0] > curves.savings[-1]
+    rows = session.export_rows()
+    assert rows[0]["correct"] is True and rows[2]["status"] == "error"
+
+
+def test_ten_thousand_rethreshold_quickly(session):
+    rng = np.random.default_rng(0)
+    k = session.k
+    outcomes = []
+    for i in range(10_000):
+        n = int(rng.integers(1, k + 1))
+        outcomes.append(Outcome(f"/{i}.png", f"{i}.png", result=_result(rng.random(n).tolist(), rng.integers(0, 10, n).tolist())))
+    for start in range(0, 10_000, 64):
+        session.add(outcomes[start:start + 64])
+    torch.set_num_threads(1)
+    times = []
+    for t in np.linspace(0, 1, 101):
+        start = time.perf_counter()
+        session.set_threshold(float(t))
+        times.append(time.perf_counter() - start)
+    assert np.median(times) < 0.005, f"median {np.median(times) * 1e3:.2f} ms"

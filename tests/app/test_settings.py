@@ -1,0 +1,18 @@
+"""Settings persist between runs, in the folder tests point them to."""
+
+from __future__ import annotations
+
+from app.main_window import MainWindow
+from app.settings import Settings
+
+
+def test_threshold_and_folders_persist(qtbot, isolated_settings):
+    w = MainWindow(device="cpu")
+    qtbot.addWidget(w)
+    w.slider.setValue(0.777)
+    w.settings.last_folder = "/some/where"
+    w.close()
+    assert (isolated_settings / "ranet-demo.ini").is_file()
+    again = Settings()
+    assert abs(again.threshold - 0.777) < 1e-9 and again.last_folder == "/some/where" and again.device == "cpu"
+    assert again.geometry is not None
