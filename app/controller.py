@@ -38,7 +38,7 @@ class Controller(QObject):
     rowsAdded = Signal()
     decisionsChanged = Signal()  # the threshold moved or exits arrived: stats and detail
     curvesChanged = Signal()  # the cache grew: threshold sweeps
-    notice = Signal(str)
+    notice = Signal(str)  # e.g. the engine fell back to smaller batches after running out of GPU memory
     errored = Signal(str)
 
     def __init__(self, threshold: float = 0.9, parent: QObject | None = None) -> None:
@@ -57,7 +57,6 @@ class Controller(QObject):
         self._completing: set[int] = set()
         self._follow_up = QTimer(self, singleShot=True, interval=FOLLOW_UP_DELAY_MS, timeout=self._complete_pending)
         self._curves_timer = QTimer(self, singleShot=True, interval=CURVES_DELAY_MS, timeout=self.curvesChanged.emit)
-        self.errors_seen = 0
         # After a classification, compute the exits it skipped so the curves cover every
         # threshold; off leaves only the exits the slider asks for.
         self.fill_in_background = True
@@ -76,11 +75,9 @@ class Controller(QObject):
         self.io.start(worker)
 
     def _model_loaded(self, loaded: LoadedModel) -> None:
-        from .session import Session  # already imported by the loader's thread
-
         sources = [r.source for r in self.session.records] if self.session else []
         self.loaded = loaded
-        self._reset(Session(loaded.exits, loaded.model.meta.categories, self.threshold))
+        self._reset()
         self.modelChanged.emit(loaded)
         if sources:
             self.classify(sources)
@@ -95,11 +92,8 @@ class Controller(QObject):
         return worker
 
     def clear(self) -> None:
-        self.cancel()
         if self.loaded is not None:
-            from .session import Session
-
-            self._reset(Session(self.loaded.exits, self.loaded.model.meta.categories, self.threshold))
+            self._reset()
 
     def cancel(self) -> None:
         self.compute.cancel_all()
@@ -110,13 +104,15 @@ class Controller(QObject):
         self.compute.shutdown()
         self.io.shutdown()
 
-    def _reset(self, session: Session) -> None:
+    def _reset(self) -> None:
+        """A new, empty session for the loaded model; work for the old one is dropped."""
+        from .session import Session  # imported by the loader's thread already: no wait here
+
         self.compute.cancel_all()
         self._generation += 1
         self._completing.clear()
-        self.errors_seen = 0
-        self.session = session
-        self.results.set_session(session)
+        self.session = Session(self.loaded.exits, self.loaded.model.meta.categories, self.threshold)
+        self.results.set_session(self.session)
         self.previews.clear(self.results.source_of)
         self.rowsAdded.emit()
         self.decisionsChanged.emit()
@@ -127,12 +123,12 @@ class Controller(QObject):
         worker.signals.result.connect(lambda payload: generation == self._generation and on_result(payload))
         worker.signals.progress.connect(partial(self.progress.emit, worker.label))
         worker.signals.errored.connect(self.errored)
+        worker.signals.notice.connect(self.notice)
         worker.signals.finished.connect(lambda: generation == self._generation and self._worker_finished(worker))
         self.compute.start(worker, priority)
 
     def _on_outcomes(self, outcomes: list[Outcome]) -> None:
         self.results.append(outcomes)
-        self.errors_seen += sum(o.error is not None for o in outcomes)
         self.rowsAdded.emit()
         self.decisionsChanged.emit()
         self._curves_soon()

@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         c.decisionsChanged.connect(self._refresh)
         c.curvesChanged.connect(self._refresh_curves)
         c.errored.connect(lambda message: self.show_error("Background work failed", message))
+        c.notice.connect(lambda message: self.statusBar().showMessage(message, 8000))
         c.previews.ready.connect(self._preview_ready)
         self.slider.valueChanged.connect(c.set_threshold)
         self.results.selectionModel().currentRowChanged.connect(self._select)
@@ -244,7 +245,7 @@ class MainWindow(QMainWindow):
         session = self.controller.session
         n = len(session) if session else 0
         Actions.set_enabled(self.actions.needs_results, n > 0)
-        errors = self.controller.errors_seen
+        errors = session.stats().errors if session else 0
         self.count_label.setText(f"{n} images" + (f", <span style='color:{theme.BAD}'>{errors} unreadable</span>"
                                                   if errors else ""))
         if n and not self.results.currentIndex().isValid():

@@ -53,6 +53,7 @@ class WorkerSignals(QObject):
     result = Signal(object)
     progress = Signal(int, int)  # done, total (total 0 while the total is not known yet)
     errored = Signal(str)
+    notice = Signal(str)  # something the user should know that is not a failure
     finished = Signal()
 
 
@@ -247,7 +248,7 @@ class ClassifyWorker(Worker):
 
         from .session import Outcome
 
-        engine = EarlyExitEngine(self.model)
+        engine = EarlyExitEngine(self.model, on_notice=self.signals.notice.emit)
         items = self._expand()
         total = len(items)
         self.signals.progress.emit(0, total)
@@ -296,7 +297,7 @@ class CompleteWorker(Worker):
 
         from ranet import EarlyExitEngine
 
-        engine = EarlyExitEngine(self.model)
+        engine = EarlyExitEngine(self.model, on_notice=self.signals.notice.emit)
         total = len(self.rows)
         for start in range(0, total, self.batch_size):
             if self.cancelled:

@@ -26,15 +26,14 @@ def _value(v: Any) -> str:
 
 def model_card_html(loaded: LoadedModel) -> str:
     meta, config, exits = loaded.model.meta, loaded.model.config, loaded.exits
-    flow_cell = "<td><span style='color:{c}'>■</span> {r}×{r}</td>"
     rows = []
     for e in exits:
         accuracy = (f"{meta.exit_accuracy[e.index]:.2f} %" if meta.exit_accuracy and e.index < len(meta.exit_accuracy)
                     else "–")
+        colour, size = theme.flow_color(e.flow).name(), e.flow_resolutions[-1]
         rows.append(
-            f"<tr><td>{e.index + 1}</td>" + flow_cell.format(c=theme.FLOW_COLORS[e.flow % len(theme.FLOW_COLORS)],
-                                                              r=e.resolution)
-            + f"<td>{' → '.join(e.resolution_path)}</td><td>{e.block}</td><td align=right>{e.flops / 1e6:.2f}</td>"
+            f"<tr><td>{e.index + 1}</td><td><span style='color:{colour}'>■</span> {size}×{size}</td>"
+            f"<td>{e.resolution}×{e.resolution}</td><td align=right>{e.flops / 1e6:.2f}</td>"
             f"<td align=right>{e.params / 1e6:.3f}</td><td align=right>{accuracy}</td></tr>")
     thresholds = "".join(f"<tr><td>{escape(str(k))}</td><td>{_value(v)}</td></tr>" for k, v in meta.thresholds.items())
     recipe = "".join(f"<tr><td>{escape(str(k))}</td><td>{_value(v)}</td></tr>" for k, v in meta.recipe.items())
@@ -58,8 +57,9 @@ def model_card_html(loaded: LoadedModel) -> str:
        {list(config.grFactor)}), blocks per flow {config.blocks_per_flow}, {len(exits)} exits,
        {exits[-1].params / 1e6:.3f} M parameters, {exits[-1].flops / 1e6:.2f} MFLOPs for the full network</p>
     <h3>Exits</h3>
-    <table><tr><th>exit</th><th>resolution</th><th>flows run</th><th>block</th><th>MFLOPs</th><th>M params</th>
+    <table><tr><th>exit</th><th>scale flow</th><th>features</th><th>MFLOPs</th><th>M params</th>
     <th>accuracy</th></tr>{''.join(rows)}</table>
+    <p style='color:{theme.MUTED}'>MFLOPs and parameters are cumulative: everything run up to the exit.</p>
     <h3>Thresholds</h3>
     {f'<table>{thresholds}</table>' if thresholds else '<p>none stored</p>'}
     <h3>Recipe</h3>
@@ -71,7 +71,8 @@ class ModelCardDialog(QDialog):
     def __init__(self, loaded: LoadedModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Model card: {loaded.model.meta.name}")
-        self.resize(760, 640)
+        scale = theme.font_scale()
+        self.resize(int(780 * scale), int(680 * scale))
         self.browser = QTextBrowser(self)
         self.browser.setOpenExternalLinks(True)
         self.browser.setHtml(model_card_html(loaded))
