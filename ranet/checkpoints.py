@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pickle
 import re
-import zipfile
+import reprlib
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from .categories import categories_for
 from .config import ConfigError, RANetConfig, parse_args_txt
 from .device import resolve_device
 from .model import RANet
+from .transforms import PREPROCESSING
 from .weights import ModelMeta, default_weights_path, is_weights_file
 
 __all__ = ["CheckpointError", "load_model", "read_checkpoint", "find_args_txt", "save_authors_checkpoint"]
@@ -28,6 +30,9 @@ class CheckpointError(ValueError):
 
 def read_checkpoint(path: Path) -> Any:
     """``torch.load`` with ``weights_only=True``, every failure turned into one clear line."""
+    corrupt = f"{path.name}: not a PyTorch checkpoint, or the file is truncated or corrupt"
+    if _is_special_file(path):  # reading a pipe or a device could block forever
+        raise CheckpointError(f"{path}: not a regular file (a device, pipe or socket)")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -38,13 +43,25 @@ def read_checkpoint(path: Path) -> Any:
         raise CheckpointError(f"{path}: permission denied") from None
     except pickle.UnpicklingError as exc:
         found = re.search(r"GLOBAL ([\w.]+)", str(exc))
-        if found or "weights_only" in str(exc):
-            what = found.group(1) if found else "pickled objects"
-            raise CheckpointError(f"{path.name}: refused: it holds Python objects ({what}) that could run code "
+        if found or "reduce for unrecognized function" in str(exc):
+            what = f" ({found.group(1)})" if found else ""
+            raise CheckpointError(f"{path.name}: refused: it holds Python objects{what} that could run code "
                                   "when loaded; only tensors and plain values are accepted") from None
-        raise CheckpointError(f"{path.name}: not a PyTorch checkpoint (unreadable pickle data)") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError, IndexError):
-        raise CheckpointError(f"{path.name}: not a PyTorch checkpoint, or the file is truncated or corrupt") from None
+        raise CheckpointError(corrupt) from None
+    except MemoryError:
+        raise CheckpointError(f"{path.name}: not enough memory to read it") from None
+    except OSError as exc:
+        raise CheckpointError(f"{path}: {exc.strerror.lower()}" if exc.errno and exc.strerror else corrupt) from None
+    except Exception:  # torch's readers raise assorted types (RuntimeError, KeyError, ...) on damaged files
+        raise CheckpointError(corrupt) from None
+
+
+def _is_special_file(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return False  # torch.load says why
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def find_args_txt(checkpoint: Path) -> Path | None:
@@ -117,34 +134,81 @@ def load_model(path: str | Path | None = None, config: RANetConfig | str | Path 
             cfg = cfg or (parse_args_txt(path / "args.txt") if (path / "args.txt").is_file() else None)
             path = _checkpoint_in_run_folder(path)
         obj = read_checkpoint(path)
+        state_dict = _state_dict(obj, path)
         if is_weights_file(obj):
-            cfg = cfg or RANetConfig.from_dict(obj["config"])
-            state_dict, meta = obj["state_dict"], ModelMeta.from_dict(obj["meta"], source=str(path))
+            cfg = cfg or RANetConfig.from_dict(obj.get("config"))
+            meta = _weights_meta(obj, path)
         else:
-            state_dict = obj.get("state_dict", obj) if isinstance(obj, dict) else None
-            if not isinstance(state_dict, dict) or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
-                raise CheckpointError(f"{path.name}: not a RANet checkpoint (no state_dict of tensors inside)")
-            if cfg is None:
-                args_txt = find_args_txt(path)
-                if args_txt is None:
-                    raise CheckpointError(
-                        f"{path.name}: no args.txt found beside it or one or two folders up; "
-                        "pass the configuration (--config args.txt)")
-                cfg = parse_args_txt(args_txt)
-            meta = None
-        state_dict = {k.removeprefix("module."): v for k, v in state_dict.items()}
-        if meta is None:
+            cfg = cfg or _authors_config(path)
             meta = _authors_meta(cfg, path, obj)
-        model = RANet(cfg)
-        problem = _fit_report(model, state_dict)
-        if problem:
-            raise CheckpointError(f"{path.name} does not fit its configuration: {problem}")
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state_dict.items()})
+        _check_meta(meta, cfg, path)
+        model = _build(cfg, {k.removeprefix("module."): v for k, v in state_dict.items()}, path)
     except ConfigError as exc:
         raise CheckpointError(f"bad configuration: {exc}") from None
     model.meta = meta
     model.transform = meta.transform
     return model.to(resolve_device(device)).eval()
+
+
+def _state_dict(obj: Any, path: Path) -> dict[str, torch.Tensor]:
+    state_dict = obj.get("state_dict", obj) if isinstance(obj, dict) else None
+    if not isinstance(state_dict, dict) or not state_dict or not all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state_dict.items()):
+        raise CheckpointError(f"{path.name}: not a RANet checkpoint (no state_dict of tensors inside)")
+    return state_dict
+
+
+def _authors_config(path: Path) -> RANetConfig:
+    args_txt = find_args_txt(path)
+    if args_txt is None:
+        raise CheckpointError(f"{path.name}: no args.txt found beside it or one or two folders up; "
+                              "pass the configuration (--config args.txt)")
+    return parse_args_txt(args_txt)
+
+
+def _weights_meta(obj: dict, path: Path) -> ModelMeta:
+    try:
+        return ModelMeta.from_dict(obj["meta"], source=str(path))
+    except (KeyError, TypeError, AttributeError):
+        raise CheckpointError(f"{path.name}: damaged weights file (its metadata is missing or incomplete)") from None
+
+
+def _check_meta(meta: ModelMeta, cfg: RANetConfig, path: Path) -> None:
+    """What the CLI and the app rely on, checked once here instead of failing mid-classification."""
+    problems = []
+    if not isinstance(meta.preprocessing, str) or meta.preprocessing not in PREPROCESSING:
+        problems.append(f"unknown preprocessing {reprlib.repr(meta.preprocessing)}")
+    categories = meta.categories
+    if not isinstance(categories, list) or len(categories) != cfg.num_classes or \
+            not all(isinstance(c, str) for c in categories):
+        problems.append(f"expected {cfg.num_classes} category names")
+    if not isinstance(meta.input_size, int) or not 8 <= meta.input_size <= 4096:
+        problems.append("the input size must be 8..4096")
+    if not isinstance(meta.thresholds, dict) or not all(
+            isinstance(t, list) and len(t) == cfg.num_exits and all(isinstance(v, (int, float)) for v in t)
+            for t in meta.thresholds.values()):
+        problems.append(f"expected {cfg.num_exits} thresholds per budget")
+    if problems:
+        raise CheckpointError(f"{path.name}: damaged metadata: {'; '.join(problems)}")
+
+
+def _build(cfg: RANetConfig, state_dict: dict[str, torch.Tensor], path: Path) -> RANet:
+    # Compared on the meta device first: a configuration that does not fit the file is refused
+    # before memory is allocated for it (a hostile args.txt could ask for terabytes).
+    with torch.device("meta"):
+        problem = _fit_report(RANet(cfg), state_dict)
+    if problem:
+        raise CheckpointError(f"{path.name} does not fit its configuration: {problem}")
+    floats = {k: v.float() for k, v in state_dict.items() if v.is_floating_point()}
+    broken = next((k for k, v in floats.items() if not bool(torch.isfinite(v).all())), None)
+    if broken is not None:
+        raise CheckpointError(f"{path.name}: damaged weights (NaN or infinite values in {broken})")
+    model = RANet(cfg)
+    try:
+        model.load_state_dict({**state_dict, **floats})
+    except (RuntimeError, TypeError, ValueError):  # e.g. complex or sparse tensors in the file
+        raise CheckpointError(f"{path.name}: its tensors cannot be loaded into a RANet") from None
+    return model
 
 
 def _authors_meta(cfg: RANetConfig, path: Path, obj: Any) -> ModelMeta:

@@ -10,8 +10,12 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 __all__ = ["main"]
 
@@ -97,6 +101,8 @@ def _cmd_flops(args: argparse.Namespace) -> int:
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
+    import torch
+
     from .checkpoints import load_model
     from .device import resolve_device
     from .images import ImageLoadError, load_image, scan_images
@@ -110,7 +116,6 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         device = resolve_device(args.device)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    missing = [p for p in args.paths if not Path(p).exists() and not Path(p).is_symlink()]
     model = load_model(args.weights, config=args.config, device=device)
     thresholds: float | list[float] = 0.9 if args.threshold is None else args.threshold
     if args.budget is not None:
@@ -136,30 +141,28 @@ def _cmd_classify(args: argparse.Namespace) -> int:
                   f"{result.flops / 1e6:.2f} MFLOPs via {' -> '.join(result.resolution_path)} "
                   f"{result.ms:.1f} ms", flush=True)
 
-    for p in missing:
-        report(Path(p), error="file not found")
-    batch: list[tuple[Path, object]] = []
+    batch: list[tuple[Path, Tensor, float]] = []  # path, model input, ms spent reading it
 
     def flush() -> None:
-        if not batch:
-            return
-        start = time.perf_counter()
-        tensors = engine.preprocess([im for _, im in batch])
-        prep_ms = (time.perf_counter() - start) * 1000 / len(batch)
-        for (path, _), res in zip(batch, engine.classify(tensors)):
-            res.ms += prep_ms
-            report(path, res)
-        batch.clear()
+        if batch:
+            for (path, _, prep_ms), res in zip(batch, engine.classify(torch.stack([x for _, x, _ in batch]))):
+                res.ms += prep_ms
+                report(path, res)
+            batch.clear()
 
-    existing = [p for p in args.paths if p not in missing]
-    for path in scan_images(existing):
-        try:
-            batch.append((path, load_image(path)))
-        except ImageLoadError as exc:
-            report(path, error=str(exc))
-            continue
-        if len(batch) >= args.batch_size:
-            flush()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow's warnings about files it copes with; failures are reported
+        for path in scan_images(args.paths):
+            start = time.perf_counter()
+            try:
+                # Turned into a model input at once: a batch of large decoded photos would not fit in memory.
+                x = model.transform(load_image(path))
+            except ImageLoadError as exc:
+                report(path, error=str(exc))
+                continue
+            batch.append((path, x, (time.perf_counter() - start) * 1000))
+            if len(batch) >= args.batch_size:
+                flush()
     flush()
     return 1 if failures else 0
 
@@ -169,6 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .config import ConfigError
     from .data import DataError
 
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):  # file names need not be valid in the terminal's encoding
+            stream.reconfigure(errors="backslashreplace")
     parser = _build_parser()
     args = parser.parse_args(argv)
     commands = {"flops": _cmd_flops, "classify": _cmd_classify}

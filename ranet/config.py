@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import ast
 import math
+import reprlib
+import stat
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 __all__ = [
     "RANetConfig",
@@ -23,6 +25,11 @@ __all__ = [
 ]
 
 NUM_CLASSES = {"cifar10": 10, "cifar100": 100, "ImageNet": 1000}
+MAX_ARGS_TXT_BYTES = 1_000_000  # the authors' files are a few hundred bytes
+# Far above every published RANet; they stop a hostile args.txt from making a model that takes
+# hours or all memory to build.
+LIMITS = {"nBlocks": 64, "block_step": 64, "step": 64, "nChannels": 4096, "growthRate": 4096,
+          "num_classes": 100_000, "scales": 16, "factor": 64}
 
 
 class ConfigError(ValueError):
@@ -65,12 +72,24 @@ class RANetConfig:
 
     def __post_init__(self) -> None:
         for name in ("grFactor", "bnFactor", "scale_list"):
-            object.__setattr__(self, name, tuple(int(v) for v in getattr(self, name)))
+            object.__setattr__(self, name, _int_tuple(name, getattr(self, name)))
+        self._check_types()
         if self.num_classes is None:
             if self.data not in NUM_CLASSES:
                 raise ConfigError(f"unknown data set {self.data!r}: expected one of {sorted(NUM_CLASSES)}")
             object.__setattr__(self, "num_classes", NUM_CLASSES[self.data])
         self.validate()
+
+    def _check_types(self) -> None:
+        number, text = ((int, float), "a number"), (str, "text")
+        expected = {"data": text, "stepmode": text, "compress_factor": number, "reduction": number}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, tuple) or (f.name == "num_classes" and value is None):
+                continue
+            kind, want = expected.get(f.name, (int, "a whole number"))
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise ConfigError(f"{f.name} must be {want}, not {reprlib.repr(value)}")
 
     def validate(self) -> None:
         n = len(self.grFactor)
@@ -89,6 +108,15 @@ class RANetConfig:
             raise ConfigError("nBlocks, step, nChannels, growthRate and num_classes must be positive")
         if self.block_step < 0:
             raise ConfigError("block_step must not be negative")
+        if min(self.grFactor + self.bnFactor) < 1:
+            raise ConfigError(f"grFactor and bnFactor must be positive, got {list(self.grFactor)} and "
+                              f"{list(self.bnFactor)}")
+        too_big = [k for k in ("nBlocks", "block_step", "step", "nChannels", "growthRate", "num_classes")
+                   if getattr(self, k) > LIMITS[k]]
+        if n > LIMITS["scales"] or max(self.grFactor + self.bnFactor + self.scale_list) > LIMITS["factor"]:
+            too_big.append("the number of scales or a factor")
+        if too_big:
+            raise ConfigError(f"implausibly large {', '.join(too_big)} (see ranet.config.LIMITS)")
 
     # -- derived structure ------------------------------------------------------------------
     @property
@@ -153,15 +181,21 @@ class RANetConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "RANetConfig":
         """Build from any mapping (an ``args.txt`` namespace, a JSON object); extra keys are ignored."""
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"a configuration must map names to values, not {reprlib.repr(values)}")
         known = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in values.items() if k in known}
         for k in ("grFactor", "bnFactor", "scale_list"):
             if isinstance(kwargs.get(k), str):  # the authors' command line form "4-2-1"
-                kwargs[k] = [int(v) for v in kwargs[k].split("-")]
-        try:
-            return cls(**kwargs)
-        except TypeError as exc:
-            raise ConfigError(f"bad configuration: {exc}") from None
+                kwargs[k] = kwargs[k].split("-")
+        return cls(**kwargs)
+
+
+def _int_tuple(name: str, values: Any) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in values)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{name} must be a list of whole numbers, not {reprlib.repr(values)}") from None
 
 
 PRESETS: dict[str, RANetConfig] = {
@@ -192,6 +226,11 @@ def parse_args_txt(path: str | Path) -> RANetConfig:
     """Read an authors' ``args.txt`` file; see :func:`parse_args_text`."""
     path = Path(path)
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # reading a pipe or a device could block forever
+            raise ConfigError(f"{path}: not a regular file")
+        if info.st_size > MAX_ARGS_TXT_BYTES:
+            raise ConfigError(f"{path.name}: too large to be an args.txt")
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
@@ -203,7 +242,7 @@ def parse_args_text(text: str, name: str = "args.txt") -> RANetConfig:
     path = Path(name)
     try:
         node = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError:
+    except (SyntaxError, ValueError, MemoryError, RecursionError):  # the last two: absurd nesting
         raise ConfigError(f"{path.name}: not an args.txt (expected one line 'Namespace(key=value, ...)')") from None
     if not isinstance(node, ast.Call) or node.args:
         raise ConfigError(f"{path.name}: not an args.txt (expected one line 'Namespace(key=value, ...)')")
@@ -211,7 +250,7 @@ def parse_args_text(text: str, name: str = "args.txt") -> RANetConfig:
     for kw in node.keywords:
         try:
             values[kw.arg] = ast.literal_eval(kw.value)
-        except ValueError:
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             continue  # a value that is not a literal (never needed for the architecture)
     missing = [k for k in ("data", "grFactor", "scale_list", "nChannels", "growthRate") if k not in values]
     if missing:

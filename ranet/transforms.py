@@ -13,6 +13,8 @@ import torch
 from PIL import Image, ImageOps
 from torch import Tensor
 
+from .images import standard_mode
+
 __all__ = ["Preprocessing", "get_preprocessing", "PREPROCESSING"]
 
 
@@ -36,7 +38,8 @@ class Preprocessing:
         return (x - mean) / std
 
     def pil_to_uint8(self, image: Image.Image) -> Tensor:
-        """Geometry and colour for one PIL image → uint8 ``[C, S, S]``."""
+        """Geometry and colour for one PIL image (any mode) → uint8 ``[C, S, S]``."""
+        image = standard_mode(image)
         if self.name == "fashion-mnist":
             image = _garment_like(image)
         elif self.name == "imagenet":
@@ -62,12 +65,12 @@ class Preprocessing:
 
 
 def _garment_like(image: Image.Image) -> Image.Image:
-    """Bring a photo close to a Fashion-MNIST crop: grey, light object on black, kept aspect,
-    fitted in 28x28 and centred in 32x32."""
-    gray = ImageOps.grayscale(image.convert("RGBA") if image.mode in ("P", "LA", "PA") else image)
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+    """Bring a photo (in a standard mode) close to a Fashion-MNIST crop: grey, light object on
+    black, kept aspect, fitted in 28x28 and centred in 32x32."""
+    gray = ImageOps.grayscale(image)
+    if image.mode in ("RGBA", "LA"):
         # Transparent background counts as background (composited onto white, inverted below).
-        alpha = image.convert("RGBA").getchannel("A")
+        alpha = image.getchannel("A")
         white = Image.new("L", gray.size, 255)
         gray = Image.composite(gray, white, alpha)
     border = _border_mean(gray)
