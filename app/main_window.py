@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
         for label in (self.device_label, self.model_label, self.flops_label, self.count_label):
             bar.addPermanentWidget(label)
         self.progress = QProgressBar(self)
-        self.progress.setMaximumWidth(260)
+        self.progress.setFixedWidth(self.fontMetrics().horizontalAdvance("Computing remaining exits: 00000 / 00000") + 24)
         self.progress.hide()
         self.cancel_button = QToolButton(self)
         self.cancel_button.setDefaultAction(self.actions.cancel)
@@ -232,8 +232,11 @@ class MainWindow(QMainWindow):
 
     # -- results ---------------------------------------------------------------------------
     def _progress(self, what: str, done: int, total: int) -> None:
-        self.progress.setFormat(f"{what}: %v / %m" if total else f"Scanning: {done} found")
-        self.progress.setRange(0, total)
+        text = f"{what}: %v / %m" if total else f"Scanning: {done} found"
+        if text != self.progress.format():  # unchanged text and range: no re-layout
+            self.progress.setFormat(text)
+        if total != self.progress.maximum():
+            self.progress.setRange(0, total)
         self.progress.setValue(done)
 
     def _busy(self, busy: bool) -> None:

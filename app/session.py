@@ -27,7 +27,7 @@ __all__ = ["Outcome", "Record", "RowSummary", "RowDetail", "Stats", "Curves", "S
 
 TOP_K = 5
 # Trained networks put much of their confidence above 0.99: the curves sample that end finely.
-CURVE_THRESHOLDS = np.unique(np.concatenate([np.linspace(0.0, 1.0, 101), 1.0 - np.geomspace(1e-4, 0.1, 40)]))
+CURVE_THRESHOLDS = np.unique(np.concatenate([np.linspace(0.0, 1.0, 51), 1.0 - np.geomspace(1e-4, 0.1, 25)]))
 
 
 @dataclass
@@ -109,7 +109,7 @@ class Stats:
 
 @dataclass(frozen=True)
 class Curves:
-    """Threshold sweeps over the images with every exit computed."""
+    """Threshold sweeps over the images with every exit computed (``images`` of them)."""
 
     thresholds: np.ndarray
     savings: np.ndarray  # %
@@ -132,6 +132,13 @@ class Session:
         self.threshold = float(threshold)
         self._capacity = 0
         self._resize(256)
+        # Running sums over CURVE_THRESHOLDS of the rows with every exit computed: a row is
+        # complete once and for all, so the sweeps grow by the new rows only.
+        self._sweep_flops = np.zeros(len(CURVE_THRESHOLDS))
+        self._sweep_correct = np.zeros(len(CURVE_THRESHOLDS))
+        self._exit_correct = np.zeros(self.k)
+        self._swept_rows = 0
+        self._swept_labelled = 0
 
     def __len__(self) -> int:
         return len(self.records)
@@ -143,6 +150,7 @@ class Session:
             "top_p": ((k, TOP_K), np.float32, 0.0), "top_i": ((k, TOP_K), np.int64, -1),
             "truth": ((), np.int64, -1), "ms": ((), np.float64, np.nan), "ok": ((), np.bool_, False),
             "shown": ((), np.int64, 0), "pending": ((), np.bool_, False),
+            "swept": ((), np.bool_, False),  # already counted in the threshold sweeps
         }
         for name, (shape, dtype, fill) in layout.items():
             array = np.full((capacity, *shape), fill, dtype=dtype)
@@ -167,12 +175,14 @@ class Session:
                 self._ms[row] = o.result.ms
                 self._ok[row] = True
         self._decide(lo, hi)
+        self._sweep(np.arange(lo, hi))
         return range(lo, hi)
 
     def fill(self, rows: Sequence[int], results: Sequence[ExitResult]) -> np.ndarray:
         """Store exits computed later for ``rows``; returns the rows whose display changed."""
         for row, result in zip(rows, results):
             self._store(row, result)
+        self._sweep(np.asarray(rows, dtype=np.int64))
         return self.set_threshold(self.threshold)
 
     def fail(self, row: int, reason: str) -> None:
@@ -257,27 +267,32 @@ class Session:
             histogram=torch.bincount(taken, minlength=self.k).tolist(),
         )
 
-    def curves(self) -> Curves:
-        n = len(self)
-        complete = self.ok[:n] & ~torch.isnan(self.conf[:n, -1])
-        conf, pred, truth = self.conf[:n][complete], self.pred[:n][complete], self.truth[:n][complete]
+    def _sweep(self, rows: np.ndarray) -> None:
+        """Add the rows among ``rows`` that just became complete to the threshold sweeps."""
+        rows = rows[self._ok[rows] & ~np.isnan(self._conf[rows, -1]) & ~self._swept[rows]]
+        if not len(rows):
+            return
+        self._swept[rows] = True
+        index = torch.from_numpy(rows)
+        conf, pred, truth = self.conf[index], self.pred[index], self.truth[index]
         labelled = truth >= 0
-        mflops, accuracy = [], []
-        for t in CURVE_THRESHOLDS:
-            taken = exits_for_thresholds(conf, torch.full((self.k,), float(t)))
-            mflops.append(float(self.flops[taken].mean()) / 1e6 if len(taken) else math.nan)
-            if labelled.any():
-                hit = pred.gather(1, taken[:, None])[:, 0] == truth
-                accuracy.append(float(hit[labelled].double().mean()) * 100)
-        mflops_arr = np.array(mflops)
+        taken = torch.stack([exits_for_thresholds(conf, torch.full((self.k,), float(t))) for t in CURVE_THRESHOLDS])
+        self._sweep_flops += self.flops[taken].sum(1).numpy()
+        hit = pred.gather(1, taken.T).T == truth  # [thresholds, rows]
+        self._sweep_correct += hit[:, labelled].sum(1).numpy()
+        self._exit_correct += (pred[labelled] == truth[labelled, None]).sum(0).numpy()
+        self._swept_rows += len(rows)
+        self._swept_labelled += int(labelled.sum())
+
+    def curves(self) -> Curves:
+        n, labelled = self._swept_rows, self._swept_labelled
+        mflops = self._sweep_flops / max(n, 1) / 1e6
         full = float(self.flops[-1]) / 1e6
-        exit_accuracy = None
-        if labelled.any():
-            exit_accuracy = ((pred[labelled] == truth[labelled, None]).double().mean(0) * 100).numpy()
         return Curves(
-            thresholds=CURVE_THRESHOLDS, savings=100.0 * (1.0 - mflops_arr / full), mflops=mflops_arr,
-            accuracy=np.array(accuracy) if accuracy else None, exit_mflops=self.flops.numpy() / 1e6,
-            exit_accuracy=exit_accuracy, images=int(complete.sum()),
+            thresholds=CURVE_THRESHOLDS, savings=100.0 * (1.0 - mflops / full), mflops=mflops,
+            accuracy=100.0 * self._sweep_correct / labelled if labelled else None,
+            exit_mflops=self.flops.numpy() / 1e6,
+            exit_accuracy=100.0 * self._exit_correct / labelled if labelled else None, images=n,
         )
 
     def export_rows(self) -> list[dict]:
