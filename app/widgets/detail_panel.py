@@ -136,6 +136,7 @@ class DetailPanel(QWidget):
 
     def set_model(self, config: RANetConfig | None, exits: Sequence[ExitInfo]) -> None:
         self._exits = list(exits)
+        self.detail = None
         self.diagram.set_model(config, exits)
         self.confidence_plot.getAxis("bottom").setTicks([[(i + 1, str(i + 1)) for i in range(len(exits))]])
         self.confidence_plot.setXRange(0.6, len(exits) + 0.4, padding=0)
@@ -151,8 +152,10 @@ class DetailPanel(QWidget):
         self.preview.setPixmap(QPixmap.fromImage(image.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, mode)))
 
     def show_detail(self, detail: RowDetail | None, threshold: float) -> None:
-        self.detail = detail
         self.threshold_line.setValue(threshold)
+        if detail is not None and detail == self.detail:
+            return  # the slider moved without changing this image's exit: only the line moves
+        self.detail = detail
         if detail is None or detail.error:
             self.diagram.set_state(None)
             self.top.set_items([], QColor(theme.ACCENT))

@@ -84,6 +84,7 @@ class PlotsPanel(QWidget):
         layout.addWidget(numbers)
         self._exits: list[ExitInfo] = []
         self._histogram_top = 0.0
+        self._histogram: list[int] = []
         self.numbers = numbers
         self._restyle()
 
@@ -149,13 +150,16 @@ class PlotsPanel(QWidget):
             self.savings_point.setData([], [])
             self.accuracy_point.setData([], [])
             self.histogram.setOpts(x=[], height=[])
+            self._histogram = []
             for key in ("mflops", "savings", "accuracy", "ms"):
                 self.values[key].setText("–")
             self.values["images"].setText(self._images_text(stats))
             return
         self.savings_point.setData([threshold], [stats.savings])
-        brushes = [pg.mkBrush(theme.flow_color(e.flow)) for e in self._exits]
-        self.histogram.setOpts(x=np.arange(1, len(stats.histogram) + 1), height=stats.histogram, brushes=brushes)
+        if stats.histogram != self._histogram:
+            self._histogram = stats.histogram
+            brushes = [pg.mkBrush(theme.flow_color(e.flow)) for e in self._exits]
+            self.histogram.setOpts(x=np.arange(1, len(stats.histogram) + 1), height=stats.histogram, brushes=brushes)
         top = stats.decided * 1.05  # fixed while the slider moves: re-ranging redraws the axes
         if top != self._histogram_top:
             self._histogram_top = top
