@@ -20,6 +20,10 @@ __all__ = ["RANet", "ExitRunner", "build_model"]
 
 
 def _resize(x: Tensor, size: Sequence[int]) -> Tensor:
+    # With align_corners=True a same-size interpolation is the identity; skipping it (and the
+    # copy it makes) saves a large share of CPU time and changes no value.
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
     return F.interpolate(x, size=tuple(size), mode="bilinear", align_corners=True)
 
 
