@@ -60,6 +60,7 @@ class PlotsPanel(QWidget):
         self.accuracy_plot.setRange(xRange=(0, 1), yRange=(0, 101), padding=0)
 
         self.values: dict[str, QLabel] = {}
+        self.captions: dict[str, QLabel] = {}
         numbers = QWidget(self)
         grid = QGridLayout(numbers)
         grid.setContentsMargins(12, 4, 4, 4)
@@ -71,7 +72,7 @@ class PlotsPanel(QWidget):
             caption.setProperty("role", "muted")
             value = QLabel("–", numbers)
             value.setObjectName(f"value_{key}")
-            self.values[key] = value
+            self.values[key], self.captions[key] = value, caption
             grid.addWidget(caption, 2 * i, 0)
             grid.addWidget(value, 2 * i + 1, 0)
         grid.setRowStretch(10, 1)
@@ -153,7 +154,7 @@ class PlotsPanel(QWidget):
             self._histogram = []
             for key in ("mflops", "savings", "accuracy", "ms"):
                 self.values[key].setText("–")
-            self.values["images"].setText(self._images_text(stats))
+            self._show_counts(stats)
             return
         self.savings_point.setData([threshold], [stats.savings])
         if stats.histogram != self._histogram:
@@ -174,15 +175,10 @@ class PlotsPanel(QWidget):
         self.values["accuracy"].setText(f"{stats.accuracy:.1f} %  ({stats.labelled} labelled)"
                                         if stats.accuracy is not None else "no labels")
         self.values["ms"].setText(f"{stats.ms:.2f} ms" if not math.isnan(stats.ms) else "–")
-        self.values["images"].setText(self._images_text(stats))
+        self._show_counts(stats)
 
-    @staticmethod
-    def _images_text(stats: Stats | None) -> str:
-        if stats is None or not stats.images:
-            return "0"
-        parts = [f"{stats.images}"]
-        if stats.errors:
-            parts.append(f"{stats.errors} unreadable")
-        if stats.pending:
-            parts.append(f"{stats.pending} computing")
-        return ", ".join(parts)
+    def _show_counts(self, stats: Stats | None) -> None:
+        self.values["images"].setText(str(stats.images) if stats else "0")
+        extra = [f"{stats.errors} unreadable"] if stats and stats.errors else []
+        extra += [f"{stats.pending} computing"] if stats and stats.pending else []
+        self.captions["images"].setText(" · ".join(["Images", *extra]))

@@ -60,11 +60,13 @@ class ResultDelegate(QStyledItemDelegate):
         box = QRect(rect.left(), rect.top(), side, side)
         painter.fillRect(box, QColor(theme.BACKGROUND))
         if state == State.ERROR:
+            painter.save()
             painter.setPen(QColor(theme.BAD))
             font = painter.font()
             font.setPointSizeF(font.pointSizeF() * 1.6)
             painter.setFont(font)
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "⚠")
+            painter.restore()
         elif image is not None and not image.isNull():
             scaled = image.size().scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, scaled.width(), scaled.height())
