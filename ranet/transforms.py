@@ -38,7 +38,9 @@ class Preprocessing:
         return (x - mean) / std
 
     def pil_to_uint8(self, image: Image.Image) -> Tensor:
-        """Geometry and colour for one PIL image (any mode) → uint8 ``[C, S, S]``."""
+        """Geometry and colour for one PIL image (any mode; EXIF orientation applied) → uint8 ``[C, S, S]``."""
+        if image.getexif().get(0x0112, 1) != 1:  # load_image already did this; a bare PIL image may not have
+            image = ImageOps.exif_transpose(image)
         image = standard_mode(image)
         if self.name == "fashion-mnist":
             image = _garment_like(image)
