@@ -216,6 +216,7 @@ def render_model_card(meta: ModelMeta, config: RANetConfig, report: dict) -> str
               f"- Images: {r.get('train_images')} for training, {r.get('val_images')} held out for calibration",
               f"- Wall time: {r.get('wall_time_s', 0) / 60:.1f} min on {r.get('device')}; torch {r.get('torch')}",
               f"- Parameters: {meta.num_params:,}",
+              *([f"- Note: {r['note']}"] if r.get("note") else []),
               "- Data set files (sha256):"]
     lines += [f"  - `{name}`: `{digest}`" for name, digest in r.get("dataset_sha256", {}).items()]
     return "\n".join(lines) + "\n"

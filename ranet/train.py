@@ -52,6 +52,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=0, help="use only the first N training images (smoke tests)")
     p.add_argument("--max-steps", type=int, default=0, help="stop each epoch after N steps (smoke tests)")
     p.add_argument("--name", default=None, help="model name written into the weights")
+    p.add_argument("--note", default="", help="free text for the model card (e.g. how a resumed run changed)")
 
 
 def _sha256(path: Path) -> str:
@@ -189,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
                 "wall_time_s": round(wall, 1), "device": device_label(device),
                 "torch": str(torch.__version__), "python": platform.python_version(),
                 "dataset_sha256": _dataset_hashes(args.data, args.data_root),
-                "train_images": len(train_set), "val_images": len(val_set),
+                "train_images": len(train_set), "val_images": len(val_set), "note": args.note,
             },
         )
         path = save_weights(out / "model.pt", cfg, model.state_dict(), meta)
