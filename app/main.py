@@ -20,7 +20,7 @@ from PySide6.QtCore import QEventLoop, QStandardPaths
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .resources import samples_dir
-from .settings import APPLICATION, ORGANIZATION, Settings
+from .settings import APPLICATION, DEFAULT_THRESHOLD, ORGANIZATION, Settings
 
 __all__ = ["main"]
 
@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", metavar="PATH",
                    help="weights file, authors' checkpoint (.pth.tar) or run folder (default: the embedded model)")
     p.add_argument("--device", help="auto, cpu, cuda, cuda:1 or mps (default: the last one used, else auto)")
-    p.add_argument("--threshold", type=float, help="confidence threshold, 0 to 1 (default: the last one used)")
+    p.add_argument("--threshold", type=float,
+                   help=f"confidence threshold, 0 to 1 (default: the last one used; {DEFAULT_THRESHOLD} for --selftest)")
     p.add_argument("--presentation", action="store_true", help="start full screen with larger fonts")
     p.add_argument("--selftest", action="store_true",
                    help="headless: classify the bundled samples, print one JSON line, exit 0 when all is well")
@@ -128,7 +129,8 @@ def selftest(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     report: dict = {"ok": False}
     _application(headless=True)
-    controller = Controller(args.threshold if args.threshold is not None else Settings().threshold)
+    # Not the remembered threshold: a self-test should give the same answer on every machine.
+    controller = Controller(args.threshold if args.threshold is not None else DEFAULT_THRESHOLD)
     failures: list[str] = []
     controller.modelFailed.connect(failures.append)
     controller.errored.connect(failures.append)

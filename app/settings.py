@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-__all__ = ["Settings", "ORGANIZATION", "APPLICATION", "SETTINGS_ENV"]
+__all__ = ["Settings", "ORGANIZATION", "APPLICATION", "SETTINGS_ENV", "DEFAULT_THRESHOLD"]
 
 ORGANIZATION = "RANetDemo"
 APPLICATION = "ranet-demo"

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from app.main import install_excepthook
 
-from .conftest import wait_idle, wait_rows
+from app_helpers import wait_idle, wait_rows
 
 
 def test_auto_demo_loads_samples_then_steps_through_them(qtbot, window):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 
-from .conftest import SAMPLES, drop, wait_idle, wait_rows
+from app_helpers import SAMPLES, drop, wait_idle, wait_rows
 
 
 def test_export_csv_json_and_plots(qtbot, window, tmp_path):

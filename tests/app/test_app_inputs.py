@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.results_model import STATE_ROLE, Column, State
 
-from .conftest import SAMPLES, copy_samples, drop, wait_idle, wait_rows
+from app_helpers import SAMPLES, copy_samples, drop, wait_idle, wait_rows
 
 
 def test_drop_files_marks_unreadable_ones(qtbot, window, tmp_path):

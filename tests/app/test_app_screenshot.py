@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QImage
 
-from .conftest import wait_idle, wait_rows
+from app_helpers import wait_idle, wait_rows
 
 
 def _distinct_colours(image: QImage, step: int = 7) -> int:

@@ -1,0 +1,45 @@
+"""Helpers for the app's tests: real drop events, waiting for workers, sample folders.
+
+(A plain module, not a package: a ``tests/app`` package would shadow the ``app`` package.)
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+SAMPLES = Path(__file__).resolve().parents[2] / "assets" / "samples"
+WAIT_MS = 60_000
+
+
+def drop(window, paths) -> QDropEvent:
+    """Deliver a real QDropEvent with file URLs to the window's handler."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    return event
+
+
+def wait_rows(qtbot, window, n: int) -> None:
+    qtbot.waitUntil(lambda: window.controller.results.rowCount() >= n, timeout=WAIT_MS)
+
+
+def wait_idle(qtbot, window) -> None:
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+
+
+def copy_samples(target: Path, per_class: int = 2) -> list[Path]:
+    """A few samples in class-named folders (so labels are known), nested one level deeper."""
+    copied = []
+    for folder in sorted(SAMPLES.iterdir()):
+        for image in sorted(folder.glob("*.png"))[:per_class]:
+            dest = target / "nested" / folder.name / image.name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(image, dest)
+            copied.append(dest)
+    return copied
