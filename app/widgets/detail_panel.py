@@ -4,6 +4,7 @@ confidence at every computed exit against the threshold."""
 from __future__ import annotations
 
 import math
+from html import escape
 from typing import TYPE_CHECKING, Sequence
 
 import pyqtgraph as pg
@@ -77,9 +78,11 @@ class DetailPanel(QWidget):
         self.preview.setStyleSheet(f"background: {theme.BACKGROUND}; border: 1px solid {theme.GRID}; border-radius: 4px;")
         self.name = QLabel(self)
         self.name.setProperty("role", "muted")
+        self.name.setTextFormat(Qt.TextFormat.PlainText)
         self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.prediction = QLabel("Drop images or folders here, or press Samples", self)
         self.prediction.setWordWrap(True)
+        self.prediction.setTextFormat(Qt.TextFormat.PlainText)
         self.facts = QLabel(self)
         self.facts.setWordWrap(True)
         self.facts.setTextFormat(Qt.TextFormat.RichText)
@@ -170,7 +173,7 @@ class DetailPanel(QWidget):
             else:
                 self.name.setText(detail.path or detail.name)
                 self.prediction.setText("Cannot classify")
-                self.facts.setText(f"<span style='color:{theme.BAD}'>{detail.error}</span>")
+                self.facts.setText(f"<span style='color:{theme.BAD}'>{escape(detail.error)}</span>")
             return
         info = self._exits[detail.exit]
         colour = theme.flow_color(info.flow)
@@ -179,11 +182,11 @@ class DetailPanel(QWidget):
         verdict = ""
         if detail.truth is not None:
             mark, tone = ("✓", theme.GOOD) if detail.correct else (("✗", theme.BAD) if detail.correct is False else ("", theme.MUTED))
-            verdict = f"<br>label <b>{detail.truth}</b> <span style='color:{tone}'>{mark}</span>"
+            verdict = f"<br>label <b>{escape(detail.truth)}</b> <span style='color:{tone}'>{mark}</span>"
         where = ("computing its next exits…" if detail.pending else
                  f"left at <b style='color:{colour.name()}'>exit {detail.exit + 1}</b> of {len(self._exits)}, "
                  f"in the {info.flow_resolutions[-1]}×{info.flow_resolutions[-1]} flow")
-        ms = f" · {detail.ms:.2f} ms measured" if not math.isnan(detail.ms) else ""
+        ms = f" · {detail.ms:.2f} ms measured when classified" if not math.isnan(detail.ms) else ""
         self.facts.setText(f"{detail.confidence:.1%} confident, {where}<br>"
                            f"path {' → '.join(detail.resolution_path)} · {detail.flops / 1e6:.2f} MFLOPs{ms}{verdict}")
         self.top.set_items(detail.top5, colour)
