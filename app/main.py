@@ -11,12 +11,13 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
 from typing import Callable, Sequence
 
-from PySide6.QtCore import QEventLoop, QStandardPaths
+from PySide6.QtCore import QEventLoop, QSettings, QStandardPaths
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .resources import samples_dir
@@ -198,7 +199,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .main_window import MainWindow
 
     theme.apply(app, presentation=args.presentation)
-    settings = Settings()
+    scratch = tempfile.TemporaryDirectory() if args.screenshot else None  # a rendering changes no settings
+    settings = Settings(QSettings(os.path.join(scratch.name, "settings.ini"), QSettings.Format.IniFormat)
+                        if scratch else None)
     if args.threshold is not None:
         settings.threshold = args.threshold
     window = MainWindow(settings, device=args.device)

@@ -34,3 +34,21 @@ def test_presentation_mode_enlarges_fonts(qtbot, window):
     assert window.font().pointSizeF() > before * 1.3
     window.actions.presentation.trigger()
     assert abs(window.font().pointSizeF() - before) < 0.01
+
+
+def test_screenshot_option_renders_the_window(tiny_weights, tmp_path, monkeypatch, qapp):
+    """``--screenshot`` (how docs/screenshot.png is made) writes a PNG and remembers nothing."""
+    import sys
+
+    from app import main as app_main
+    from app.settings import Settings
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(app_main, "_log_file", lambda: tmp_path / "log.txt")
+    out = tmp_path / "shot.png"
+    code = app_main.main(["--screenshot", str(out), "--weights", str(tiny_weights), "--device", "cpu",
+                          "--threshold", "0.3"])
+    assert code == 0
+    image = QImage(str(out))
+    assert image.width() >= 1000 and _distinct_colours(image) > 200
+    assert abs(Settings().threshold - 0.9) < 1e-9  # the user's settings are untouched
