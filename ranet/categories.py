@@ -24,8 +24,10 @@ def categories_for(data: str, num_classes: int) -> list[str]:
     elif data == "cifar100":
         names = CIFAR100
     elif data == "ImageNet":
-        from torchvision.models._meta import _IMAGENET_CATEGORIES
-
+        try:  # optional: the packaged app leaves torchvision out, and then shows generic names
+            from torchvision.models._meta import _IMAGENET_CATEGORIES
+        except ImportError:
+            _IMAGENET_CATEGORIES = []
         names = list(_IMAGENET_CATEGORIES)
     if len(names) != num_classes:
         names = [f"class {i}" for i in range(num_classes)]
