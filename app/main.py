@@ -171,14 +171,17 @@ def selftest(args: argparse.Namespace) -> int:
 
 
 def screenshot(window, path: str, timeout_s: float) -> int:
-    """Samples in, every exit computed, one row selected, window saved as PNG."""
+    """Samples in, every exit computed, an image that went deep into the network selected (its
+    whole path lit), window saved as PNG."""
     controller = window.controller
     if not _wait_until(lambda: controller.loaded is not None or window.banner.isVisible(), timeout_s):
         return 2
     window.load_samples()
     _wait_until(lambda: controller.session is not None and len(controller.session) > 0, timeout_s)
     _wait_until(lambda: not controller.busy, timeout_s)
-    window.results.selectRow(min(7, window.controller.results.rowCount() - 1))
+    session = controller.session
+    deep = [r for r in range(len(session)) if not session.summary(r).error and session.summary(r).exit >= session.k // 2]
+    window.results.selectRow(deep[0] if deep else 0)
     _wait_until(lambda: False, 0.5)  # thumbnails and the preview arrive
     ok = window.grab().save(path)
     print(path if ok else f"cannot write {path}", file=sys.stdout if ok else sys.stderr)

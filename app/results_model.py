@@ -153,5 +153,5 @@ class ResultsModel(QAbstractTableModel):
         if s.error:
             return f"{where}\nCannot classify: {s.error}"
         if column == Column.RESOLUTION:
-            return "Scale flows that ran: " + " → ".join(self.session.exits[s.exit].resolution_path)
+            return "Scale flows that ran: " + " → ".join(f"{r}×{r}" for r in self.session.exits[s.exit].flow_resolutions)
         return where

@@ -25,6 +25,10 @@ __all__ = ["DetailPanel", "TopBars"]
 PREVIEW_PX = 210
 
 
+def _path(info: ExitInfo) -> str:
+    return " → ".join(f"{r}×{r}" for r in info.flow_resolutions)
+
+
 class TopBars(QWidget):
     """Horizontal probability bars, one per class, the first one highlighted."""
 
@@ -40,16 +44,16 @@ class TopBars(QWidget):
         self.update()
 
     def sizeHint(self) -> QSize:
-        return QSize(260, 5 * (self.fontMetrics().height() + 6))
+        return QSize(260, 5 * (self.fontMetrics().height() + 4))
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(160, 5 * (self.fontMetrics().height() + 6))
+        return QSize(160, 5 * (self.fontMetrics().height() + 4))
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         fm = p.fontMetrics()
-        row_h = fm.height() + 6
+        row_h = fm.height() + 4
         name_w = min(self.width() * 0.45, max((fm.horizontalAdvance(n) for n, _ in self.items), default=0) + 10)
         pct_w = fm.horizontalAdvance("100.0%") + 8
         bar_w = max(10.0, self.width() - name_w - pct_w)
@@ -93,7 +97,7 @@ class DetailPanel(QWidget):
         self.confidence_plot.setMouseEnabled(False, False)
         self.confidence_plot.hideButtons()
         self.confidence_plot.disableAutoRange()
-        self.confidence_plot.setMinimumHeight(150)
+        self.confidence_plot.setMinimumHeight(120)
         self.confidence_line = self.confidence_plot.plot(pen=pg.mkPen(theme.MUTED, width=2))
         self.confidence_points = pg.ScatterPlotItem(size=12, pen=pg.mkPen(None))
         self.taken_point = pg.ScatterPlotItem(size=22, pen=pg.mkPen("#ffffff", width=2.5), brush=pg.mkBrush(None))
@@ -101,7 +105,8 @@ class DetailPanel(QWidget):
                                               label="threshold", labelOpts={"position": 0.08, "color": theme.BAD})
         for item in (self.confidence_points, self.taken_point, self.threshold_line):
             self.confidence_plot.addItem(item)
-        self.confidence_plot.setYRange(0, 1.05, padding=0)
+        self.confidence_plot.setYRange(-0.1, 1.12, padding=0)  # room for a marker at 0 and at 1
+        self.confidence_plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.5, 1)]])
 
         text = QVBoxLayout()
         text.setSpacing(4)
@@ -118,8 +123,8 @@ class DetailPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(head)
-        layout.addWidget(self.diagram, 3)
-        layout.addWidget(self.confidence_plot, 2)
+        layout.addWidget(self.diagram, 1)
+        layout.addWidget(self.confidence_plot, 1)
         self._exits: list[ExitInfo] = []
         self.detail: RowDetail | None = None
         self._restyle()
@@ -184,11 +189,11 @@ class DetailPanel(QWidget):
             mark, tone = ("✓", theme.GOOD) if detail.correct else (("✗", theme.BAD) if detail.correct is False else ("", theme.MUTED))
             verdict = f"<br>label <b>{escape(detail.truth)}</b> <span style='color:{tone}'>{mark}</span>"
         where = ("computing its next exits…" if detail.pending else
-                 f"left at <b style='color:{colour.name()}'>exit {detail.exit + 1}</b> of {len(self._exits)}, "
-                 f"in the {info.flow_resolutions[-1]}×{info.flow_resolutions[-1]} flow")
-        ms = f" · {detail.ms:.2f} ms measured when classified" if not math.isnan(detail.ms) else ""
+                 f"left at <b style='color:{colour.name()}'>exit {detail.exit + 1}</b> of {len(self._exits)} "
+                 f"({info.flow_resolutions[-1]}×{info.flow_resolutions[-1]} flow)")
+        ms = f" · {detail.ms:.2f} ms" if not math.isnan(detail.ms) else ""
         self.facts.setText(f"{detail.confidence:.1%} confident, {where}<br>"
-                           f"path {' → '.join(detail.resolution_path)} · {detail.flops / 1e6:.2f} MFLOPs{ms}{verdict}")
+                           f"path {_path(info)} · {detail.flops / 1e6:.2f} MFLOPs{ms}{verdict}")
         self.top.set_items(detail.top5, colour)
         self.diagram.set_state(detail.exit, detail.pending)
         xs = list(range(1, len(detail.exit_confidences) + 1))
