@@ -8,7 +8,7 @@ NVIDIA packages torch names in its requirements are collected as the contrib hoo
 """
 
 from PyInstaller import compat
-from PyInstaller.utils.hooks import PY_DYLIB_PATTERNS, collect_data_files, collect_dynamic_libs
+from PyInstaller.utils.hooks import PY_DYLIB_PATTERNS, collect_data_files, collect_dynamic_libs, collect_submodules
 
 module_collection_mode = "pyz+py"  # TorchScript and torch._dynamo read the sources of some modules
 warn_on_missing_hiddenimports = False
@@ -16,7 +16,8 @@ warn_on_missing_hiddenimports = False
 datas = collect_data_files("torch", excludes=["**/*.h", "**/*.hpp", "**/*.cuh", "**/*.lib", "**/*.cpp", "**/*.pyi",
                                               "**/*.cmake", "include/**", "share/**", "bin/protoc*"])
 binaries = collect_dynamic_libs("torch", search_patterns=PY_DYLIB_PATTERNS + ["*.so.*"])
-hiddenimports = []
+# Imported by name at run time (`import torch` loads them): the only misses the self-test found.
+hiddenimports = collect_submodules("torch._dynamo.polyfills")
 
 if compat.is_linux:
     import packaging.requirements
