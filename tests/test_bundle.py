@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLES
+from testsupport import SAMPLES
 from ranet.checkpoints import read_checkpoint
 from ranet.images import scan_images
 from ranet.weights import DEFAULT_WEIGHTS_NAME

@@ -7,7 +7,7 @@ import shutil
 import pytest
 import torch
 
-from conftest import REFERENCE, TINY_CONFIG, needs_reference
+from testsupport import REFERENCE, TINY_CONFIG, needs_reference
 from ranet import CheckpointError, RANet, RANetConfig, load_model, save_authors_checkpoint
 from ranet.checkpoints import find_args_txt
 

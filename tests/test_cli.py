@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import SAMPLES
+from testsupport import SAMPLES
 from ranet.cli import main
 
 

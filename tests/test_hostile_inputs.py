@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from conftest import TINY_CONFIG
+from testsupport import TINY_CONFIG
 from ranet import CheckpointError, ConfigError, ImageLoadError, RANet, RANetConfig, load_image, load_model, scan_images
 from ranet import save_authors_checkpoint
 from ranet.cli import main

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from conftest import REFERENCE, needs_reference
+from testsupport import REFERENCE, needs_reference
 from ranet import RANet, RANetConfig, load_model, parse_args_txt
 from ranet.config import PRESETS
 

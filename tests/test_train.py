@@ -9,7 +9,7 @@ import sys
 
 import torch
 
-from conftest import SAMPLES, TINY_CONFIG
+from testsupport import SAMPLES, TINY_CONFIG
 from ranet import load_model
 from ranet.cli import main
 
