@@ -125,3 +125,29 @@ def test_thresholds_for_budget_respect_the_budget():
         spent = torch.tensor(flops, dtype=torch.float64)[exits_for_thresholds(conf, t)].mean()
         assert spent <= budget
         assert spent > budget - 5
+
+
+def test_out_of_gpu_memory_falls_back_to_smaller_batches_then_cpu(model, batch):
+    notices: list[str] = []
+
+    class FakeGpuEngine(EarlyExitEngine):
+        """Pretends to be on a GPU that cannot hold more than 4 images."""
+
+        on_gpu = True
+
+        @property
+        def device(self):
+            return torch.device("cuda") if self.on_gpu else torch.device("cpu")
+
+        def _classify_on(self, x, device, all_exits):
+            if device.type == "cuda":
+                if len(x) > 4:
+                    raise torch.OutOfMemoryError("CUDA out of memory")
+                device = torch.device("cpu")
+            return super()._classify_on(x, device, all_exits)
+
+    expected = EarlyExitEngine(model, 0.12).classify(batch)
+    engine = FakeGpuEngine(model, 0.12, on_notice=notices.append)
+    got = engine.classify(batch)
+    assert [(r.exit, r.class_index) for r in got] == [(r.exit, r.class_index) for r in expected]
+    assert notices and "smaller batches" in notices[0]
