@@ -20,14 +20,19 @@ def batch():
     return torch.randn(16, 3, 32, 32)
 
 
-def _count_calls(model):
-    """Count forward calls of every block and exit head."""
+def _classify_counting_calls(engine, batch):
+    """Classify while counting forward calls of every block and exit head."""
+    model = engine.model
     calls = {"blocks": 0, "heads": [0] * model.num_exits}
     handles = [b.register_forward_hook(lambda *_: calls.__setitem__("blocks", calls["blocks"] + 1))
                for flow in model.scale_flows for b in flow]
     for k, head in enumerate(model.classifier):
         handles.append(head.register_forward_hook(lambda *_, k=k: calls["heads"].__setitem__(k, calls["heads"][k] + 1)))
-    return calls, handles
+    try:
+        return engine.classify(batch), calls
+    finally:
+        for h in handles:
+            h.remove()
 
 
 def _full(model, batch):
@@ -39,10 +44,7 @@ def _full(model, batch):
 
 def test_threshold_zero_stops_at_the_first_exit(model, batch):
     engine = EarlyExitEngine(model, 0.0)
-    calls, handles = _count_calls(model)
-    results = engine.classify(batch)
-    for h in handles:
-        h.remove()
+    results, calls = _classify_counting_calls(engine, batch)
     assert {r.exit for r in results} == {1}
     assert calls["heads"] == [1] + [0] * (model.num_exits - 1)
     assert calls["blocks"] == 1  # flow 0, block 1 only: the finer flows never ran
@@ -52,10 +54,7 @@ def test_threshold_zero_stops_at_the_first_exit(model, batch):
 
 def test_threshold_above_one_runs_to_the_last_exit(model, batch):
     engine = EarlyExitEngine(model, 1.01)
-    calls, handles = _count_calls(model)
-    results = engine.classify(batch)
-    for h in handles:
-        h.remove()
+    results, calls = _classify_counting_calls(engine, batch)
     assert {r.exit for r in results} == {model.num_exits}
     assert calls["heads"] == [1] * model.num_exits
     assert all(len(r.exit_confidences) == model.num_exits for r in results)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -43,3 +44,13 @@ def copy_samples(target: Path, per_class: int = 2) -> list[Path]:
             shutil.copy(image, dest)
             copied.append(dest)
     return copied
+
+
+def linked_folder(root: Path, category: str, count: int) -> Path:
+    """``root/many/<category>/`` with ``count`` links to one sample: a large folder, cheaply."""
+    folder = root / "many" / category
+    folder.mkdir(parents=True)
+    sample = next((SAMPLES / category).glob("*.png"))
+    for i in range(count):
+        os.symlink(sample, folder / f"{i:05d}.png")
+    return folder

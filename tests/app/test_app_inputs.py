@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
@@ -11,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.results_model import STATE_ROLE, Column, State
 
-from app_helpers import SAMPLES, copy_samples, drop, wait_idle, wait_rows
+from app_helpers import SAMPLES, copy_samples, drop, linked_folder, wait_idle, wait_rows
 
 
 def test_drop_files_marks_unreadable_ones(qtbot, window, tmp_path):
@@ -73,11 +72,7 @@ def test_paste_image_from_clipboard(qtbot, window):
 
 
 def test_cancel_stops_a_large_folder(qtbot, window, tmp_path):
-    folder = tmp_path / "many" / "Bag"
-    folder.mkdir(parents=True)
-    sample = next((SAMPLES / "Bag").glob("*.png"))
-    for i in range(1500):
-        os.symlink(sample, folder / f"{i:05d}.png")
+    linked_folder(tmp_path, "Bag", 1500)
     window.controller.fill_in_background = False
     drop(window, [tmp_path / "many"])
     qtbot.waitUntil(lambda: window.progress.isVisible(), timeout=10_000)

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
-from app_helpers import SAMPLES, drop, wait_rows
+from app_helpers import drop, linked_folder, wait_rows
 
 
 def test_close_during_a_folder_run_stops_every_worker(qtbot, window, tmp_path):
-    folder = tmp_path / "many" / "Coat"
-    folder.mkdir(parents=True)
-    sample = next((SAMPLES / "Coat").glob("*.png"))
-    for i in range(1500):
-        os.symlink(sample, folder / f"{i:05d}.png")
+    folder = linked_folder(tmp_path, "Coat", 1500)
     before = sorted(p.name for p in folder.iterdir())
     drop(window, [tmp_path / "many"])
     wait_rows(qtbot, window, 1)
