@@ -255,11 +255,6 @@ def _folder_case(engine: EarlyExitEngine, prep: Preprocessing, folder: Path, bat
 
 # -- the command ----------------------------------------------------------------------------------
 
-def _fail(message: str) -> int:
-    print(f"ranet bench: error: {message}", file=sys.stderr)
-    return 2
-
-
 def _progress(message: str) -> None:
     if sys.stderr.isatty():
         print(f"… {message}", file=sys.stderr, flush=True)
@@ -285,23 +280,19 @@ def _device_name(device: torch.device) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from .checkpoints import load_model
+    from .cli import UsageError, check_threshold, device_option
     from .data import load_dataset
-    from .device import resolve_device
 
     for name in ("images", "repeats", "threads", "workers"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
-            return _fail(f"--{name} must be at least 1")
+            raise UsageError(f"--{name} must be at least 1")
     for name in ("folder_images", "warmup"):
         if getattr(args, name) < 0:
-            return _fail(f"--{name.replace('_', '-')} must not be negative")
+            raise UsageError(f"--{name.replace('_', '-')} must not be negative")
     if args.batch_size is not None and args.batch_size < 1:
-        return _fail("--batch-size must be at least 1")
-    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
-        return _fail(f"--threshold must be between 0 and 1, got {args.threshold}")
-    try:
-        device = resolve_device(args.device)
-    except ValueError as exc:
-        return _fail(str(exc))
+        raise UsageError("--batch-size must be at least 1")
+    check_threshold(args.threshold)
+    device = device_option(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     large = args.batch_size or (256 if device.type == "cpu" else 1024)
@@ -310,7 +301,7 @@ def run(args: argparse.Namespace) -> int:
     meta, prep = model.meta, model.transform
     test = load_dataset("fashion-mnist", args.data_root, "test")
     if len(meta.categories) != len(test.classes):
-        return _fail(f"the model has {len(meta.categories)} classes, Fashion-MNIST {len(test.classes)}")
+        raise UsageError(f"the model has {len(meta.categories)} classes, Fashion-MNIST {len(test.classes)}")
     data = test.subset(torch.arange(min(args.images, len(test))))
     x = prep.normalize(prep.prepare_training_batch(data.images))
     labels = data.labels

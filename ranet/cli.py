@@ -24,6 +24,22 @@ class UsageError(Exception):
     """A problem with the command line or its files; printed as one line, exit code 2."""
 
 
+def check_threshold(value: float | None) -> None:
+    """``--threshold``, when given, is a confidence between 0 and 1."""
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise UsageError(f"--threshold must be between 0 and 1, got {value}")
+
+
+def device_option(name: str):
+    """``--device`` resolved (auto = CUDA, MPS, CPU); an unavailable device is a usage error."""
+    from .device import resolve_device
+
+    try:
+        return resolve_device(name)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _model_options(p: argparse.ArgumentParser, flops_only: bool = False) -> None:
     p.add_argument("--weights", help="weights file, authors' checkpoint (.pth.tar) or run folder (default: embedded model)")
     p.add_argument("--config", help="an authors' args.txt (for checkpoints without one beside them)")
@@ -104,18 +120,13 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     import torch
 
     from .checkpoints import load_model
-    from .device import resolve_device
     from .images import ImageLoadError, load_image, scan_images
     from .inference import EarlyExitEngine
 
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
-    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
-        raise UsageError(f"--threshold must be between 0 and 1, got {args.threshold}")
-    try:
-        device = resolve_device(args.device)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    check_threshold(args.threshold)
+    device = device_option(args.device)
     model = load_model(args.weights, config=args.config, device=device)
     thresholds: float | list[float] = 0.9 if args.threshold is None else args.threshold
     if args.budget is not None:
