@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 import warnings
@@ -188,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     parser = _build_parser()
     args = parser.parse_args(argv)
+    # Recorded in weights and model cards: the command exactly as given, also when called from Python.
+    args.command_line = "python -m ranet " + shlex.join(sys.argv[1:] if argv is None else argv)
     commands = {"flops": _cmd_flops, "classify": _cmd_classify}
     try:
         if args.command in commands:

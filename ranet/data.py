@@ -8,6 +8,7 @@ instead of with Python image decoding.
 from __future__ import annotations
 
 import gzip
+import math
 import pickle
 import struct
 from dataclasses import dataclass
@@ -167,8 +168,11 @@ def train_val_split(data: ImageSet, seed: int = 0, val_size: int = VALIDATION_SI
     return data.subset(order[val_size:]), data.subset(order[:val_size])
 
 
-def augment(batch: Tensor, generator: torch.Generator, pad: int = 4, flip: bool = True) -> Tensor:
-    """Random crop with zero padding and horizontal flip, for a uint8 or float batch ``[N,C,H,W]``."""
+def augment(batch: Tensor, generator: torch.Generator, pad: int = 4, flip: bool = True,
+            erase: float = 0.0) -> Tensor:
+    """Random crop with zero padding, horizontal flip and random erasing (probability ``erase``,
+    Zhong et al. 2017: a rectangle of 2-40 % of the image filled with noise) for a uint8 or float
+    batch ``[N,C,H,W]``."""
     n, _, h, w = batch.shape
     padded = torch.nn.functional.pad(batch, (pad, pad, pad, pad))
     dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator)
@@ -180,4 +184,28 @@ def augment(batch: Tensor, generator: torch.Generator, pad: int = 4, flip: bool 
     if flip:
         mirror = torch.rand(n, generator=generator) < 0.5
         out[mirror] = out[mirror].flip(-1)
+    if erase > 0:
+        out = _random_erase(out, generator, erase)
     return out
+
+
+def _random_erase(batch: Tensor, generator: torch.Generator, probability: float) -> Tensor:
+    n, c, h, w = batch.shape
+    area = torch.empty(n).uniform_(0.02, 0.4, generator=generator) * h * w
+    aspect = torch.empty(n).uniform_(math.log(0.3), math.log(1 / 0.3), generator=generator).exp()
+    eh = (area * aspect).sqrt().round().clamp(1, h)
+    ew = (area / aspect).sqrt().round().clamp(1, w)
+    y0 = (torch.rand(n, generator=generator) * (h - eh + 1)).floor()
+    x0 = (torch.rand(n, generator=generator) * (w - ew + 1)).floor()
+    chosen = torch.rand(n, generator=generator) < probability
+    ys, xs = torch.arange(h)[None, :], torch.arange(w)[None, :]
+    inside_rows = (ys >= y0[:, None]) & (ys < (y0 + eh)[:, None])  # [N, H]
+    inside_cols = (xs >= x0[:, None]) & (xs < (x0 + ew)[:, None])  # [N, W]
+    mask = (inside_rows[:, :, None] & inside_cols[:, None, :] & chosen[:, None, None])[:, None]  # [N, 1, H, W]
+    # One noise plane for all channels: grayscale inputs (replicated to 3 channels) stay grayscale.
+    if batch.dtype == torch.uint8:
+        noise = torch.randint(0, 256, (n, 1, h, w), generator=generator, dtype=torch.uint8)
+    else:
+        low, high = batch.min(), batch.max()
+        noise = (low + (high - low) * torch.rand(n, 1, h, w, generator=generator)).to(batch.dtype)
+    return torch.where(mask, noise.expand(n, c, h, w), batch)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         meta.exit_accuracy = [row["accuracy"] for row in anytime]
         meta.thresholds = {label: [round(t, 6) if abs(t) != float("inf") else t for t in ts] for label, ts in budgets.items()}
         meta.recipe = {**meta.recipe, "evaluation": {
-            "command": "python -m ranet evaluate " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
+            "command": args.command_line,
             "test_images": len(test), "budget_points": budget_points, "target": report["target"],
             "torch": str(torch.__version__)}}
         save_weights(source, model.config, model.state_dict(), meta)
@@ -216,10 +214,26 @@ def render_model_card(meta: ModelMeta, config: RANetConfig, report: dict) -> str
               f"- Images: {r.get('train_images')} for training, {r.get('val_images')} held out for calibration",
               f"- Wall time: {r.get('wall_time_s', 0) / 60:.1f} min on {r.get('device')}; torch {r.get('torch')}",
               f"- Parameters: {meta.num_params:,}",
+              *([f"- Random erasing: probability {r['random_erasing']}"] if r.get("random_erasing") else []),
               *([f"- Note: {r['note']}"] if r.get("note") else []),
               "- Data set files (sha256):"]
     lines += [f"  - `{name}`: `{digest}`" for name, digest in r.get("dataset_sha256", {}).items()]
+    if r.get("init"):
+        lines += ["", "## Lineage", "",
+                  f"Warm-started: {r.get('total_epochs')} epochs in total. Each run began from the weights of the one below it "
+                  "with a fresh optimizer and schedule, on the same training split.", ""]
+        lines += _lineage(r["init"])
     return "\n".join(lines) + "\n"
+
+
+def _lineage(init: dict) -> list[str]:
+    """One bullet per ancestor run, newest first."""
+    r = init["recipe"]
+    lines = [f"- `{init['weights']}` (sha256 `{init['sha256'][:16]}…`): `{r.get('command', '?')}`; "
+             f"{r.get('epochs')} epochs, lr {r.get('lr')} ({r.get('schedule')}), "
+             f"{r.get('wall_time_s', 0) / 60:.1f} min on {r.get('device')}"
+             + (f". Note: {r['note']}" if r.get("note") else "")]
+    return lines + (_lineage(r["init"]) if r.get("init") else [])
 
 
 def _plot(report: dict, path: Path) -> None:

@@ -9,8 +9,6 @@ import hashlib
 import math
 import os
 import platform
-import shlex
-import sys
 import time
 from pathlib import Path
 
@@ -46,6 +44,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--schedule", default="cosine", choices=["cosine", "multistep"])
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--erase", type=float, default=None,
+                   help="random-erasing probability (default: 0.5 for fashion-mnist, 0 otherwise)")
+    p.add_argument("--init", default=None, metavar="WEIGHTS",
+                   help="warm start: begin from this weights file (same architecture and seed) with a fresh "
+                        "optimizer and schedule; the model card records the lineage")
     p.add_argument("--device", default="auto")
     p.add_argument("--amp", choices=["auto", "off", "bf16", "fp16"], default="auto",
                    help="mixed precision: auto = bf16 on CUDA, off on CPU")
@@ -74,6 +77,24 @@ def _lr_at(args: argparse.Namespace, epoch: float) -> float:
     if args.schedule == "cosine":
         return 0.5 * args.lr * (1 + math.cos(math.pi * epoch / args.epochs))
     return args.lr * (0.1 ** sum(epoch >= m * args.epochs for m in (0.5, 0.75)))
+
+
+def _warm_start(model: RANet, weights: str, cfg: RANetConfig, seed: int) -> dict:
+    """Load ``weights`` into ``model``; returns the parent's identity and recipe for the lineage."""
+    from .checkpoints import load_model
+    from .cli import UsageError
+
+    parent = load_model(weights, device="cpu")
+    if parent.config != cfg:
+        raise UsageError(f"--init {weights}: its architecture differs from the one being trained")
+    parent_seed = parent.meta.recipe.get("seed")
+    if parent_seed is not None and parent_seed != seed:
+        # The seed picks the held-out validation split; another seed would train on the parent's.
+        raise UsageError(f"--init {weights} was trained with --seed {parent_seed}; use the same seed "
+                         "so the validation split stays held out")
+    model.load_state_dict(parent.state_dict())
+    recipe = {k: v for k, v in parent.meta.recipe.items() if k != "evaluation"}
+    return {"weights": Path(weights).name, "sha256": _sha256(Path(weights)), "recipe": recipe}
 
 
 def _setup_distributed() -> tuple[int, int]:
@@ -110,7 +131,9 @@ def run(args: argparse.Namespace) -> int:
     prep = get_preprocessing(PREPROCESSING_FOR_DATA[args.data])
 
     torch.manual_seed(args.seed)
-    model = RANet(cfg).to(device)
+    model = RANet(cfg)
+    parent = _warm_start(model, args.init, cfg, args.seed) if args.init else None
+    model = model.to(device)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum,
@@ -125,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
         say(f"resuming {ckpt_path} after epoch {start_epoch}")
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
 
+    erase = args.erase if args.erase is not None else (0.5 if args.data == "fashion-mnist" else 0.0)
     log_path = out / "log.csv"
     per_rank = max(1, args.batch_size // world)
     steps_per_epoch = len(train_set) // (per_rank * world) or 1
@@ -140,7 +164,8 @@ def run(args: argparse.Namespace) -> int:
             for group in optimizer.param_groups:
                 group["lr"] = lr
             idx = order[(step * world + rank) * per_rank : (step * world + rank + 1) * per_rank]
-            batch = augment(prep.prepare_training_batch(train_set.images[idx]), g, pad=2 if args.data == "fashion-mnist" else 4)
+            batch = augment(prep.prepare_training_batch(train_set.images[idx]), g,
+                            pad=2 if args.data == "fashion-mnist" else 4, erase=erase)
             x = prep.normalize(batch.to(device, non_blocking=True))
             if device.type == "cuda":
                 x = x.contiguous(memory_format=torch.channels_last)
@@ -183,14 +208,17 @@ def run(args: argparse.Namespace) -> int:
             exit_flops=[e.flops for e in infos],
             exit_params=[e.params for e in infos],
             recipe={
-                "command": "python -m ranet train " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
+                "command": args.command_line,
                 "data": args.data, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                 "momentum": args.momentum, "weight_decay": args.weight_decay, "schedule": args.schedule,
-                "seed": args.seed, "amp": amp, "processes": world,
+                "seed": args.seed, "amp": amp, "processes": world, "random_erasing": erase,
+                "total_epochs": args.epochs + (parent["recipe"].get("total_epochs", parent["recipe"].get("epochs", 0))
+                                               if parent else 0),
                 "wall_time_s": round(wall, 1), "device": device_label(device),
                 "torch": str(torch.__version__), "python": platform.python_version(),
                 "dataset_sha256": _dataset_hashes(args.data, args.data_root),
                 "train_images": len(train_set), "val_images": len(val_set), "note": args.note,
+                **({"init": parent} if parent else {}),
             },
         )
         path = save_weights(out / "model.pt", cfg, model.state_dict(), meta)

@@ -60,3 +60,53 @@ def test_torchrun_two_cpu_processes_with_gloo(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.count("epoch 1/1") == 1  # only rank 0 reports
     assert load_model(tmp_path / "ddp" / "model.pt", device="cpu").meta.recipe["processes"] == 2
+
+
+def test_warm_start_begins_from_the_given_weights_and_records_the_lineage(tmp_path, capsys):
+    cfg = _args_txt(tmp_path / "args.txt")
+    common = ["--data", "folder", "--data-root", str(SAMPLES), "--config", str(cfg), "--batch-size", "16"]
+    assert main(["train", *common, "--out", str(tmp_path / "a"), "--epochs", "1", "--seed", "2"]) == 0
+    parent = tmp_path / "a" / "model.pt"
+    # lr 0 leaves the parameters where the warm start put them (batch-norm statistics still move).
+    assert main(["train", *common, "--out", str(tmp_path / "b"), "--epochs", "2", "--seed", "2", "--lr", "0",
+                 "--init", str(parent)]) == 0
+    before, after = load_model(parent, device="cpu"), load_model(tmp_path / "b" / "model.pt", device="cpu")
+    assert all(torch.equal(p, q) for p, q in zip(before.parameters(), after.parameters()))
+    recipe = after.meta.recipe
+    assert recipe["total_epochs"] == 3 and recipe["init"]["weights"] == "model.pt"
+    assert recipe["init"]["recipe"]["epochs"] == 1 and len(recipe["init"]["sha256"]) == 64
+    capsys.readouterr()
+    assert main(["evaluate", "--weights", str(tmp_path / "b" / "model.pt"), "--data", "folder",
+                 "--data-root", str(SAMPLES), "--write-card"]) == 0
+    card = (tmp_path / "b" / "MODEL_CARD.md").read_text()
+    assert "## Lineage" in card and "3 epochs in total" in card and "--epochs 1" in card
+
+
+def test_warm_start_refuses_another_seed_which_would_train_on_the_validation_split(tmp_path, capsys):
+    cfg = _args_txt(tmp_path / "args.txt")
+    common = ["--data", "folder", "--data-root", str(SAMPLES), "--config", str(cfg), "--batch-size", "16"]
+    assert main(["train", *common, "--out", str(tmp_path / "a"), "--epochs", "1", "--seed", "2"]) == 0
+    capsys.readouterr()
+    assert main(["train", *common, "--out", str(tmp_path / "b"), "--epochs", "1", "--seed", "3",
+                 "--init", str(tmp_path / "a" / "model.pt")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--seed 2" in err and len(err.splitlines()) == 1 and not (tmp_path / "b" / "model.pt").exists()
+
+
+def test_random_erasing_fills_one_rectangle_per_chosen_image_with_grey_noise():
+    from ranet.data import augment
+
+    batch = torch.full((64, 3, 32, 32), 7, dtype=torch.uint8)
+    plain = augment(batch, torch.Generator().manual_seed(1), pad=0, flip=False)
+    assert torch.equal(plain, batch)
+    erased = augment(batch, torch.Generator().manual_seed(1), pad=0, flip=False, erase=1.0)
+    assert torch.equal(erased, augment(batch, torch.Generator().manual_seed(1), pad=0, flip=False, erase=1.0))
+    changed = erased != 7
+    assert torch.equal(erased[:, 0], erased[:, 2])  # grayscale stays grayscale
+    share = changed[:, 0].float().mean((1, 2))
+    assert (share > 0).all() and (share <= 0.45).all()
+    rows, cols = changed[:, 0].any(2), changed[:, 0].any(1)
+    box = rows.sum(1) * cols.sum(1)  # the bounding box of the noise is the erased rectangle
+    assert (changed[:, 0].sum((1, 2)) <= box).all() and (box.float() / 1024 <= 0.45).all()
+    half = augment(batch, torch.Generator().manual_seed(1), pad=0, flip=False, erase=0.5)
+    assert 10 < (half != 7).flatten(1).any(1).sum() < 54
