@@ -19,7 +19,7 @@ from ranet.weights import DEFAULT_WEIGHTS_NAME
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "weights" / DEFAULT_WEIGHTS_NAME
 NAME = "RANetDemo"
-MAX_BYTES = 4.1e9  # the Linux CUDA build measured 3.98e9 (target 3.5e9); CPU-only builds are far smaller
+MAX_BYTES = 3.5e9  # the Linux CUDA build measured 3.41e9; CPU-only builds are far smaller
 
 pytestmark = [
     pytest.mark.bundle,
@@ -62,7 +62,14 @@ def test_bundle_builds_and_classifies_the_samples(tmp_path):
 
     home = tmp_path / "home"
     home.mkdir()
-    run = subprocess.run([str(exe), "--selftest"], cwd=tmp_path, env=_clean_env(home),
+    if (internal / "nvidia").is_dir():  # a Linux CUDA build
+        # Stand-in CUDA libraries must define every function the bundled libraries import:
+        # resolving all symbols at load time turns a missing one into a failed start.
+        stubs = [p for p in internal.rglob("lib*.so*") if not p.is_symlink() and p.stat().st_size < 100_000
+                 and p.name.startswith(("libcurand", "libcusparseLt"))]
+        assert len(stubs) == 2, stubs
+    env = {**_clean_env(home), "LD_BIND_NOW": "1"}
+    run = subprocess.run([str(exe), "--selftest"], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=600)
     lines = [line for line in run.stdout.splitlines() if line.startswith("{")]
     assert lines, f"no JSON from the self-test (exit {run.returncode}):\n{run.stdout}\n{run.stderr[-4000:]}"
