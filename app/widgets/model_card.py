@@ -21,7 +21,13 @@ def _value(v: Any) -> str:
         return f"{v:.4g}"
     if isinstance(v, (list, tuple)):
         return ", ".join(_value(x) for x in v)
+    if isinstance(v, dict):  # e.g. the evaluation, or the run a warm start began from
+        return _table(v)
     return escape(str(v))
+
+
+def _table(d: dict) -> str:
+    return "<table>" + "".join(f"<tr><td>{escape(str(k))}</td><td>{_value(v)}</td></tr>" for k, v in d.items()) + "</table>"
 
 
 def model_card_html(loaded: LoadedModel) -> str:
@@ -35,8 +41,6 @@ def model_card_html(loaded: LoadedModel) -> str:
             f"<tr><td>{e.index + 1}</td><td><span style='color:{colour}'>■</span> {size}×{size}</td>"
             f"<td>{e.resolution}×{e.resolution}</td><td align=right>{e.flops / 1e6:.2f}</td>"
             f"<td align=right>{e.params / 1e6:.3f}</td><td align=right>{accuracy}</td></tr>")
-    thresholds = "".join(f"<tr><td>{escape(str(k))}</td><td>{_value(v)}</td></tr>" for k, v in meta.thresholds.items())
-    recipe = "".join(f"<tr><td>{escape(str(k))}</td><td>{_value(v)}</td></tr>" for k, v in meta.recipe.items())
     try:
         preprocessing = escape(meta.transform.description)
     except ValueError:
@@ -61,9 +65,9 @@ def model_card_html(loaded: LoadedModel) -> str:
     <th>accuracy</th></tr>{''.join(rows)}</table>
     <p style='color:{theme.MUTED}'>MFLOPs and parameters are cumulative: everything run up to the exit.</p>
     <h3>Thresholds</h3>
-    {f'<table>{thresholds}</table>' if thresholds else '<p>none stored</p>'}
+    {_table(meta.thresholds) if meta.thresholds else '<p>none stored</p>'}
     <h3>Recipe</h3>
-    {f'<table>{recipe}</table>' if recipe else '<p>not recorded</p>'}
+    {_table(meta.recipe) if meta.recipe else '<p>not recorded</p>'}
     """
 
 

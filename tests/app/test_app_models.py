@@ -78,3 +78,13 @@ def test_model_card_renders_meta(window):
     assert "MFLOPs" in text and "scale flow" in text
     rows = [line for line in text.splitlines() if line.strip().startswith(tuple("123456"))]
     assert len(rows) >= window.controller.loaded.model.num_exits
+
+
+def test_model_card_shows_a_nested_recipe_as_tables(window):
+    from app.widgets.model_card import model_card_html
+
+    meta = window.controller.loaded.model.meta
+    meta.recipe = {**meta.recipe, "init": {"weights": "parent.pt", "recipe": {"epochs": 6, "lr": 0.1}}}
+    html = model_card_html(window.controller.loaded)
+    assert "parent.pt" in html and "{" not in html.split("<h3>Recipe</h3>")[1]
+    assert html.count("<table>") >= 4  # exits, thresholds/recipe, the warm start, its recipe
