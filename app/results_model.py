@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from . import theme
 from .thumbnails import ThumbnailCache
 
 if TYPE_CHECKING:
@@ -153,5 +154,5 @@ class ResultsModel(QAbstractTableModel):
         if s.error:
             return f"{where}\nCannot classify: {s.error}"
         if column == Column.RESOLUTION:
-            return "Scale flows that ran: " + " → ".join(f"{r}×{r}" for r in self.session.exits[s.exit].flow_resolutions)
+            return "Scale flows that ran: " + theme.flow_path(self.session.exits[s.exit].flow_resolutions)
         return where

@@ -5,11 +5,13 @@ One colour per scale flow (coarse to fine) is shared by the table, the diagram a
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QGraphicsItem
 
-__all__ = ["flow_color", "apply", "font_scale", "style_plot", "BACKGROUND", "PANEL", "TEXT", "MUTED", "GOOD", "BAD",
+__all__ = ["flow_color", "flow_path", "apply", "font_scale", "style_plot", "BACKGROUND", "PANEL", "TEXT", "MUTED", "GOOD", "BAD",
            "ACCENT", "GRID"]
 
 BACKGROUND = "#15171b"
@@ -29,6 +31,11 @@ PRESENTATION_SCALE = 1.45
 
 def flow_color(flow: int) -> QColor:
     return QColor(FLOW_COLORS[flow % len(FLOW_COLORS)])
+
+
+def flow_path(flow_resolutions: Sequence[int]) -> str:
+    """The scale flows an image ran through, as the window shows them: "8×8 → 16×16"."""
+    return " → ".join(f"{r}×{r}" for r in flow_resolutions)
 
 
 def font_scale(app: QApplication | None = None) -> float:

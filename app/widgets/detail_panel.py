@@ -25,10 +25,6 @@ __all__ = ["DetailPanel", "TopBars"]
 PREVIEW_PX = 210
 
 
-def _path(info: ExitInfo) -> str:
-    return " → ".join(f"{r}×{r}" for r in info.flow_resolutions)
-
-
 class TopBars(QWidget):
     """Horizontal probability bars, one per class, the first one highlighted."""
 
@@ -193,7 +189,7 @@ class DetailPanel(QWidget):
                  f"({info.flow_resolutions[-1]}×{info.flow_resolutions[-1]} flow)")
         ms = f" · {detail.ms:.2f} ms" if not math.isnan(detail.ms) else ""
         self.facts.setText(f"{detail.confidence:.1%} confident, {where}<br>"
-                           f"path {_path(info)} · {detail.flops / 1e6:.2f} MFLOPs{ms}{verdict}")
+                           f"path {theme.flow_path(info.flow_resolutions)} · {detail.flops / 1e6:.2f} MFLOPs{ms}{verdict}")
         self.top.set_items(detail.top5, colour)
         self.diagram.set_state(detail.exit, detail.pending)
         xs = list(range(1, len(detail.exit_confidences) + 1))

@@ -116,7 +116,7 @@ class NetworkDiagram(QWidget):
         else:
             info = self._exits[self._exit]
             caption = (f"Computing the exits after exit {self._exit + 1}…" if self._pending else
-                       f"Ran {' → '.join(f'{r}×{r}' for r in info.flow_resolutions)}, left at exit {self._exit + 1} "
+                       f"Ran {theme.flow_path(info.flow_resolutions)}, left at exit {self._exit + 1} "
                        f"in the {info.flow_resolutions[-1]}×{info.flow_resolutions[-1]} flow")
         p.drawText(QRectF(6, 0, self.width() - 12, caption_h), Qt.AlignmentFlag.AlignVCenter, caption)
 
