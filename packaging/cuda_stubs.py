@@ -10,6 +10,7 @@ answers CUSPARSE_STATUS_NOT_SUPPORTED turns an unexpected call into torch's ordi
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,6 +22,7 @@ STUBS = {
 }
 
 
+@functools.lru_cache(maxsize=None)  # each importer is read once, not once per stub
 def _symbols(path: str, undefined: bool) -> dict[str, str | None]:
     """Dynamic function/object symbols of ``path``: name -> symbol version (or None)."""
     flag = "--undefined-only" if undefined else "--defined-only"
