@@ -31,7 +31,7 @@ from torch import Tensor
 from .data import ImageSet
 from .evaluate import ExitOutputs, predict_exits
 from .inference import EarlyExitEngine, ExitResult
-from .model import ExitRunner, RANet
+from .model import ExitRunner, RANet, fold_batchnorm
 from .policies import exits_for_thresholds
 from .transforms import Preprocessing
 
@@ -297,7 +297,8 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     large = args.batch_size or (256 if device.type == "cpu" else 1024)
 
-    model = load_model(args.weights, config=args.config, device=device)
+    # The engine classifies with folded BatchNorms; the full network is timed the same way.
+    model = fold_batchnorm(load_model(args.weights, config=args.config, device=device))
     meta, prep = model.meta, model.transform
     test = load_dataset("fashion-mnist", args.data_root, "test")
     if len(meta.categories) != len(test.classes):

@@ -15,7 +15,7 @@ from PIL import Image
 from torch import Tensor
 
 from .flops import ExitInfo, exit_infos
-from .model import ExitRunner, RANet
+from .model import ExitRunner, RANet, fold_batchnorm
 
 __all__ = ["ExitResult", "EarlyExitEngine"]
 
@@ -49,11 +49,13 @@ class EarlyExitEngine:
 
     ``thresholds``: a float for every exit, or one per exit; the last exit always takes what
     reaches it. ``on_notice`` receives one-line notices (e.g. falling back after out-of-memory).
+    The engine classifies with a copy of ``model`` whose BatchNorms are folded into their
+    convolutions (:func:`~ranet.model.fold_batchnorm`).
     """
 
     def __init__(self, model: RANet, thresholds: float | Sequence[float] = 0.9,
                  on_notice: Callable[[str], None] | None = None) -> None:
-        self.model = model.eval()
+        self.model = fold_batchnorm(model)
         self.exits: list[ExitInfo] = exit_infos(model.config, model.meta.input_size if hasattr(model, "meta") else None)
         self.categories: list[str] = list(getattr(getattr(model, "meta", None), "categories", [])) or \
             [str(i) for i in range(model.config.num_classes)]

@@ -158,7 +158,8 @@ def run(args: argparse.Namespace) -> int:
         net.train()
         g = torch.Generator().manual_seed(args.seed * 100003 + epoch)  # same order after a resume
         order = torch.randperm(len(train_set), generator=g)
-        t0, seen, loss_sum = time.time(), 0, 0.0
+        t0, seen = time.time(), 0
+        loss_sum = torch.zeros((), device=device)  # summed on the device: no sync per step
         for step in range(steps_per_epoch):
             lr = _lr_at(args, epoch + step / steps_per_epoch)
             for group in optimizer.param_groups:
@@ -176,8 +177,9 @@ def run(args: argparse.Namespace) -> int:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            loss_sum += loss.item() * len(idx)
+            loss_sum += loss.detach() * len(idx)
             seen += len(idx)
+        mean_loss = loss_sum.item() / seen
         epoch_time = time.time() - t0
         wall += epoch_time
         if rank == 0:
@@ -185,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
             acc = val.correct(val_set.labels).float().mean(0).mul(100).tolist()
             rate = seen * world / epoch_time
             eta = epoch_time * (args.epochs - epoch - 1)
-            say(f"epoch {epoch + 1}/{args.epochs}  loss {loss_sum / seen:.4f}  lr {lr:.4f}  "
+            say(f"epoch {epoch + 1}/{args.epochs}  loss {mean_loss:.4f}  lr {lr:.4f}  "
                 f"val acc/exit {' '.join(f'{a:.2f}' for a in acc)}  {rate:.0f} img/s  "
                 f"ETA {eta / 60:.1f} min", flush=True)
             new_log = not log_path.exists()
@@ -194,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
                 if new_log:
                     w.writerow(["epoch", "loss", "lr", "images_per_s", "epoch_s"] +
                                [f"val_acc_exit{k + 1}" for k in range(len(acc))])
-                w.writerow([epoch + 1, f"{loss_sum / seen:.5f}", f"{lr:.6f}", f"{rate:.1f}", f"{epoch_time:.1f}"] +
+                w.writerow([epoch + 1, f"{mean_loss:.5f}", f"{lr:.6f}", f"{rate:.1f}", f"{epoch_time:.1f}"] +
                            [f"{a:.3f}" for a in acc])
             _atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                           "epoch": epoch + 1, "wall_s": wall, "config": cfg.to_dict()}, ckpt_path)

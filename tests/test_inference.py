@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from ranet import EarlyExitEngine, load_model
+from ranet.model import fold_batchnorm
 from ranet.policies import budgeted_thresholds, exits_for_thresholds, thresholds_for_budget
 
 
@@ -42,6 +43,13 @@ def _full(model, batch):
     return logits, torch.stack([l.softmax(-1).max(-1).values for l in logits], 1)
 
 
+def _middle(values: torch.Tensor) -> float:
+    """A threshold halfway between the two middle values: no sample sits on it, so the engine's
+    folded BatchNorms (float rounding apart) cannot move one across it."""
+    v = values.flatten().sort().values
+    return float(v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
 def test_threshold_zero_stops_at_the_first_exit(model, batch):
     engine = EarlyExitEngine(model, 0.0)
     results, calls = _classify_counting_calls(engine, batch)
@@ -63,10 +71,10 @@ def test_threshold_above_one_runs_to_the_last_exit(model, batch):
 
 def test_samples_that_left_are_removed_from_the_batch(model, batch):
     full, confs = _full(model, batch)
-    t = float(confs[:, 0].median())  # about half the batch leaves at exit 1
+    t = _middle(confs[:, 0])  # about half the batch leaves at exit 1
     engine = EarlyExitEngine(model, [t] + [1.01] * (model.num_exits - 1))
     sizes = []
-    handle = model.classifier[1].register_forward_hook(lambda m, inp, out: sizes.append(inp[0].shape[0]))
+    handle = engine.model.classifier[1].register_forward_hook(lambda m, inp, out: sizes.append(inp[0].shape[0]))
     results = engine.classify(batch)
     handle.remove()
     leaving = int((confs[:, 0] >= t).sum())
@@ -77,7 +85,7 @@ def test_samples_that_left_are_removed_from_the_batch(model, batch):
 
 def test_batched_equals_one_by_one_and_full_forward(model, batch):
     full, confs = _full(model, batch)
-    t = float(confs.median())
+    t = _middle(confs)
     engine = EarlyExitEngine(model, t)
     together = engine.classify(batch)
     alone = [engine.classify(batch[i : i + 1])[0] for i in range(len(batch))]
@@ -150,3 +158,13 @@ def test_out_of_gpu_memory_falls_back_to_smaller_batches_then_cpu(model, batch):
     got = engine.classify(batch)
     assert [(r.exit, r.class_index) for r in got] == [(r.exit, r.class_index) for r in expected]
     assert notices and "smaller batches" in notices[0]
+
+
+def test_folded_batchnorm_gives_the_same_outputs_without_batchnorm_layers(model, batch):
+    folded = fold_batchnorm(model)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())  # the original is untouched
+    with torch.no_grad():
+        for a, b in zip(model(batch), folded(batch)):
+            torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in EarlyExitEngine(model).model.modules())
