@@ -261,5 +261,8 @@ def _plot(report: dict, path: Path) -> None:
     sweep = sorted(report["threshold_sweep"], key=lambda pt: pt["mean_flops"])
     plot.plot([p["mean_flops"] / 1e6 for p in sweep], [p["accuracy"] for p in sweep],
               pen=pg.mkPen("#1f77b4", width=2, style=pg.QtCore.Qt.PenStyle.DashLine), name="one global threshold")
+    # Laid out only once shown (offscreen): otherwise the axis labels overlap the tick numbers.
+    plot.show()
+    pg.QtWidgets.QApplication.processEvents()
     path.parent.mkdir(parents=True, exist_ok=True)
     pyqtgraph.exporters.ImageExporter(plot.plotItem).export(str(path))
