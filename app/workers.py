@@ -198,7 +198,8 @@ class LoadModelWorker(Worker):
         import ranet
 
         device = ranet.resolve_device(self.device)
-        model = ranet.load_model(self.path, device=device)
+        # Folded once here, so that each classification job's engine shares it instead of copying.
+        model = ranet.fold_batchnorm(ranet.load_model(self.path, device=device))
         size = model.meta.input_size
         with torch.no_grad():
             model(torch.zeros(1, 3, size, size, device=device))

@@ -50,7 +50,7 @@ class EarlyExitEngine:
     ``thresholds``: a float for every exit, or one per exit; the last exit always takes what
     reaches it. ``on_notice`` receives one-line notices (e.g. falling back after out-of-memory).
     The engine classifies with a copy of ``model`` whose BatchNorms are folded into their
-    convolutions (:func:`~ranet.model.fold_batchnorm`).
+    convolutions (:func:`~ranet.model.fold_batchnorm`); pass a folded model to share it instead.
     """
 
     def __init__(self, model: RANet, thresholds: float | Sequence[float] = 0.9,

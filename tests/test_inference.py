@@ -168,3 +168,4 @@ def test_folded_batchnorm_gives_the_same_outputs_without_batchnorm_layers(model,
         for a, b in zip(model(batch), folded(batch)):
             torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in EarlyExitEngine(model).model.modules())
+    assert fold_batchnorm(folded) is folded and EarlyExitEngine(folded).model is folded  # shared, not copied
