@@ -52,6 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--amp", choices=["auto", "off", "bf16", "fp16"], default="auto",
                    help="mixed precision: auto = bf16 on CUDA, off on CPU")
+    p.add_argument("--cuda-graph", action="store_true",
+                   help="capture forward and backward in a CUDA graph (one CUDA process): this small network "
+                        "is bound by kernel launches on a GPU, not by arithmetic")
     p.add_argument("--limit", type=int, default=0, help="use only the first N training images (smoke tests)")
     p.add_argument("--max-steps", type=int, default=0, help="stop each epoch after N steps (smoke tests)")
     p.add_argument("--name", default=None, help="model name written into the weights")
@@ -97,6 +100,15 @@ def _warm_start(model: RANet, weights: str, cfg: RANetConfig, seed: int) -> dict
     return {"weights": Path(weights).name, "sha256": _sha256(Path(weights)), "recipe": recipe}
 
 
+def _graph_capture(model: RANet, sample: torch.Tensor, autocast: torch.autocast) -> None:
+    """Replace the training-mode forward (and its backward) of ``model`` by CUDA graph replays.
+
+    Batches must keep ``sample``'s shape; eval mode still runs the ordinary forward."""
+    torch.backends.cudnn.benchmark = True  # picked once during the warm-up, then frozen in the graph
+    with autocast:
+        torch.cuda.make_graphed_callables(model, (sample,), allow_unused_input=True)
+
+
 def _setup_distributed() -> tuple[int, int]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not dist.is_initialized():
@@ -117,6 +129,9 @@ def run(args: argparse.Namespace) -> int:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)
     amp = {"auto": "bf16" if device.type == "cuda" else "off"}.get(args.amp, args.amp)
+    if args.cuda_graph and (device.type != "cuda" or world > 1):
+        from .cli import UsageError
+        raise UsageError("--cuda-graph needs a CUDA device and a single process")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     say = print if rank == 0 else (lambda *a, **k: None)
@@ -137,7 +152,8 @@ def run(args: argparse.Namespace) -> int:
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum,
-                                weight_decay=args.weight_decay, nesterov=False)
+                                weight_decay=args.weight_decay, nesterov=False,
+                                fused=device.type == "cuda" or None)
     start_epoch, wall = 0, 0.0
     ckpt_path = out / "checkpoint.pt"
     if ckpt_path.exists():
@@ -152,6 +168,10 @@ def run(args: argparse.Namespace) -> int:
     log_path = out / "log.csv"
     per_rank = max(1, args.batch_size // world)
     steps_per_epoch = len(train_set) // (per_rank * world) or 1
+    # Graph capture needs autocast's weight-cast cache off; eager runs keep it.
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16 if amp == "bf16" else torch.float16,
+                              enabled=amp != "off", cache_enabled=not args.cuda_graph)
+    captured = False
     if args.max_steps:
         steps_per_epoch = min(steps_per_epoch, args.max_steps)
     for epoch in range(start_epoch, args.epochs):
@@ -167,12 +187,17 @@ def run(args: argparse.Namespace) -> int:
             idx = order[(step * world + rank) * per_rank : (step * world + rank + 1) * per_rank]
             batch = augment(prep.prepare_training_batch(train_set.images[idx]), g,
                             pad=2 if args.data == "fashion-mnist" else 4, erase=erase)
+            y = train_set.labels[idx]
+            if device.type == "cuda":  # pinned, so that the copy does not wait for the GPU
+                batch, y = batch.pin_memory(), y.pin_memory()
             x = prep.normalize(batch.to(device, non_blocking=True))
+            y = y.to(device, non_blocking=True)
             if device.type == "cuda":
                 x = x.contiguous(memory_format=torch.channels_last)
-            y = train_set.labels[idx].to(device)
-            with torch.autocast(device.type, dtype=torch.bfloat16 if amp == "bf16" else torch.float16,
-                                enabled=amp != "off"):
+            if args.cuda_graph and not captured:
+                _graph_capture(model, x, autocast)
+                captured = True
+            with autocast:
                 loss = sum(F.cross_entropy(logits.float(), y) for logits in net(x))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
