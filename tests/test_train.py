@@ -103,20 +103,23 @@ def test_cuda_graph_is_refused_off_cuda_with_one_line(tmp_path, capsys):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a CUDA device")
-def test_cuda_graph_training_takes_the_same_steps_as_eager(tmp_path):
+def test_cuda_graph_training_takes_the_same_steps_as_eager(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)  # the capture turns it on
     cfg = _args_txt(tmp_path / "args.txt")
     common = ["train", "--data", "folder", "--data-root", str(SAMPLES), "--config", str(cfg), "--batch-size", "16",
-              "--epochs", "2", "--max-steps", "3", "--amp", "off", "--device", "cuda"]
+              "--epochs", "1", "--max-steps", "3", "--lr", "0.01", "--amp", "off", "--device", "cuda"]
     assert main([*common, "--out", str(tmp_path / "eager")]) == 0
     assert main([*common, "--out", str(tmp_path / "graph"), "--cuda-graph"]) == 0
-    eager = load_model(tmp_path / "eager" / "model.pt")
-    graph = load_model(tmp_path / "graph" / "model.pt")
-    # Parameters only: the capture's warm-up passes also move BatchNorm's running statistics.
-    for (name, a), b in zip(eager.named_parameters(), graph.parameters()):
-        assert torch.allclose(a, b, atol=1e-4, rtol=1e-3), name
     torch.manual_seed(0)  # the initialisation ``train`` starts from
-    initial = RANet(eager.config)
-    assert any(not torch.allclose(a, b.cpu()) for a, b in zip(initial.parameters(), graph.parameters()))
+    initial = torch.cat([p.flatten() for p in RANet(load_model(tmp_path / "eager" / "model.pt").config).parameters()])
+    # Parameters only: the capture's warm-up passes also move BatchNorm's running statistics.
+    eager, graph = (torch.cat([p.detach().flatten().cpu() for p in load_model(tmp_path / run / "model.pt").parameters()])
+                    for run in ("eager", "graph"))
+    eager_step, graph_step = eager - initial, graph - initial
+    assert eager_step.norm() > 0
+    # Stale or missing gradients would make the two paths' three steps differ by far more than rounding.
+    assert (graph_step - eager_step).norm() < 0.02 * eager_step.norm()
 
 
 def test_random_erasing_fills_one_rectangle_per_chosen_image_with_grey_noise():
