@@ -8,9 +8,11 @@ import pytest
 import torch
 
 from ranet.bench import choose_threshold
+from ranet.checkpoints import load_model
 from ranet.cli import main
-from ranet.data import DEFAULT_FASHION_MNIST_ROOT
-from ranet.evaluate import ExitOutputs
+from ranet.data import DEFAULT_FASHION_MNIST_ROOT, load_dataset, train_val_split
+from ranet.evaluate import ExitOutputs, predict_exits
+from ranet.model import fold_batchnorm
 
 needs_fashion_mnist = pytest.mark.skipif(not DEFAULT_FASHION_MNIST_ROOT.is_dir(),
                                          reason=f"Fashion-MNIST not found at {DEFAULT_FASHION_MNIST_ROOT}")
@@ -38,6 +40,18 @@ def test_bench_json_on_a_tiny_case(tiny_weights, capsys):
     folder = next(c for c in report["cases"] if c["case"] == "folder")
     assert folder["classified"] == 30 and folder["failed"] == 0 and folder["seconds"] > 0
     assert all(c["ms"] > 0 for c in report["cases"] if c["case"] == "exit_latency")
+
+
+@needs_fashion_mnist
+def test_bench_threshold_is_calibrated_on_the_validation_images_not_the_timed_ones(tiny_weights, capsys):
+    model = fold_batchnorm(load_model(tiny_weights))
+    _, val = train_val_split(load_dataset("fashion-mnist", None, "train"), seed=int(model.meta.recipe.get("seed", 0)))
+    expected = choose_threshold(predict_exits(model, val, model.transform, 500), val.labels)
+    assert main(["bench", "--weights", str(tiny_weights), "--device", "cpu", "--images", "10", "--folder-images", "0",
+                 "--batch-size", "4", "--warmup", "0", "--repeats", "1", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["threshold"] == (None if expected == float("inf") else expected)
+    assert "validation" in report["policy"]
 
 
 @needs_fashion_mnist
