@@ -215,6 +215,8 @@ def render_model_card(meta: ModelMeta, config: RANetConfig, report: dict) -> str
               f"- Wall time: {r.get('wall_time_s', 0) / 60:.1f} min on {r.get('device')}; torch {r.get('torch')}",
               f"- Parameters: {meta.num_params:,}",
               *([f"- Random erasing: probability {r['random_erasing']}"] if r.get("random_erasing") else []),
+              *([f"- Self-distillation: earlier exits learn from the last exit's softened prediction, weight "
+                 f"{r['distill']}, temperature {r['distill_temperature']}"] if r.get("distill") else []),
               *([f"- Note: {r['note']}"] if r.get("note") else []),
               "- Data set files (sha256):"]
     lines += [f"  - `{name}`: `{digest}`" for name, digest in r.get("dataset_sha256", {}).items()]

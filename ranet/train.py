@@ -25,7 +25,7 @@ from .model import RANet
 from .transforms import get_preprocessing
 from .weights import ModelMeta, save_weights
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "exits_loss", "run"]
 
 PREPROCESSING_FOR_DATA = {"fashion-mnist": "fashion-mnist", "cifar10": "cifar10", "cifar100": "cifar100",
                           "folder": "cifar10"}
@@ -46,6 +46,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--erase", type=float, default=None,
                    help="random-erasing probability (default: 0.5 for fashion-mnist, 0 otherwise)")
+    p.add_argument("--distill", type=float, default=0.0, metavar="ALPHA",
+                   help="self-distillation: each earlier exit's loss becomes (1-ALPHA)*cross-entropy + ALPHA*KL to "
+                        "the last exit's softened prediction (default 0: the paper's objective)")
+    p.add_argument("--distill-temperature", type=float, default=2.0, metavar="T",
+                   help="softmax temperature of the self-distillation term (default 2)")
     p.add_argument("--init", default=None, metavar="WEIGHTS",
                    help="warm start: begin from this weights file (same architecture and seed) with a fresh "
                         "optimizer and schedule; the model card records the lineage")
@@ -74,6 +79,25 @@ def _dataset_hashes(data: str, root: str | None) -> dict[str, str]:
     if data != "fashion-mnist":
         return {}
     return {p.name: _sha256(p) for p in sorted(folder.glob("*-ubyte*"))}
+
+
+def exits_loss(logits: list[torch.Tensor], y: torch.Tensor, distill: float = 0.0,
+               temperature: float = 2.0) -> torch.Tensor:
+    """The paper's objective, the sum of every exit's cross-entropy. With ``distill`` > 0 each earlier
+    exit also learns from the last exit's softened prediction, weighted ``distill`` against its
+    cross-entropy (self-distillation, as in Li et al., "Improved Techniques for Training Adaptive
+    Deep Networks", ICCV 2019); the last exit is the teacher and gets no gradient from it."""
+    logits = [z.float() for z in logits]
+    if distill <= 0:
+        return sum(F.cross_entropy(z, y) for z in logits)
+    teacher = F.log_softmax(logits[-1].detach() / temperature, dim=1)
+    loss = F.cross_entropy(logits[-1], y)
+    for z in logits[:-1]:
+        # T^2 keeps the soft term's gradient on the cross-entropy's scale (Hinton et al., 2015).
+        kd = F.kl_div(F.log_softmax(z / temperature, dim=1), teacher, reduction="batchmean",
+                      log_target=True) * temperature ** 2
+        loss = loss + (1 - distill) * F.cross_entropy(z, y) + distill * kd
+    return loss
 
 
 def _lr_at(args: argparse.Namespace, epoch: float) -> float:
@@ -198,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
                 _graph_capture(model, x, autocast)
                 captured = True
             with autocast:
-                loss = sum(F.cross_entropy(logits.float(), y) for logits in net(x))
+                loss = exits_loss(net(x), y, args.distill, args.distill_temperature)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -238,7 +262,9 @@ def run(args: argparse.Namespace) -> int:
                 "command": args.command_line,
                 "data": args.data, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                 "momentum": args.momentum, "weight_decay": args.weight_decay, "schedule": args.schedule,
-                "seed": args.seed, "amp": amp, "processes": world, "random_erasing": erase,
+                "seed": args.seed, "amp": amp,
+                **({"distill": args.distill, "distill_temperature": args.distill_temperature}
+                   if args.distill > 0 else {}), "processes": world, "random_erasing": erase,
                 "total_epochs": args.epochs + (parent["recipe"].get("total_epochs", parent["recipe"].get("epochs", 0))
                                                if parent else 0),
                 "wall_time_s": round(wall, 1), "device": device_label(device),

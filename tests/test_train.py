@@ -13,6 +13,7 @@ import torch
 from testsupport import SAMPLES, TINY_CONFIG
 from ranet import RANet, load_model
 from ranet.cli import main
+from ranet.train import exits_loss
 
 
 def _args_txt(path):
@@ -139,3 +140,43 @@ def test_random_erasing_fills_one_rectangle_per_chosen_image_with_grey_noise():
     assert (changed[:, 0].sum((1, 2)) <= box).all() and (box.float() / 1024 <= 0.45).all()
     half = augment(batch, torch.Generator().manual_seed(1), pad=0, flip=False, erase=0.5)
     assert 10 < (half != 7).flatten(1).any(1).sum() < 54
+
+
+def test_exits_loss_is_the_papers_sum_of_cross_entropies_without_distillation():
+    torch.manual_seed(0)
+    logits, y = [torch.randn(8, 5) for _ in range(3)], torch.randint(0, 5, (8,))
+    expected = sum(torch.nn.functional.cross_entropy(z, y) for z in logits)
+    assert torch.allclose(exits_loss(logits, y), expected)
+
+
+def test_self_distillation_teaches_earlier_exits_from_the_last_one_only():
+    torch.manual_seed(0)
+    y = torch.randint(0, 5, (8,))
+    last = torch.randn(8, 5, requires_grad=True)
+    early = torch.randn(8, 5, requires_grad=True)
+    ce = torch.nn.functional.cross_entropy
+    # An earlier exit that already predicts what the teacher does pays only its share of cross-entropy.
+    same = last.detach().clone()
+    assert torch.allclose(exits_loss([same, last], y, distill=0.5), 0.5 * ce(same, y) + ce(last, y), atol=1e-6)
+    # Otherwise the soft term adds to the loss, and its gradient reaches the student, never the teacher.
+    loss = exits_loss([early, last], y, distill=1.0, temperature=2.0)
+    assert loss > ce(last, y)
+    loss.backward()
+    assert early.grad.abs().sum() > 0
+    last_only = last.detach().clone().requires_grad_(True)
+    ce(last_only, y).backward()
+    assert torch.allclose(last.grad, last_only.grad)
+
+
+def test_distillation_is_recorded_in_the_recipe_and_the_model_card(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["train", "--data", "folder", "--data-root", str(SAMPLES), "--config", str(_args_txt(tmp_path / "a.txt")),
+            "--out", str(out), "--epochs", "1", "--batch-size", "16", "--distill", "0.5",
+            "--distill-temperature", "3"]
+    assert main(argv) == 0
+    model = load_model(out / "model.pt", device="cpu")
+    assert model.meta.recipe["distill"] == 0.5 and model.meta.recipe["distill_temperature"] == 3.0
+    assert "--distill 0.5" in model.meta.recipe["command"]
+    assert main(["evaluate", "--weights", str(out / "model.pt"), "--data", "folder", "--data-root", str(SAMPLES),
+                 "--write-card"]) == 0
+    assert "Self-distillation" in (out / "MODEL_CARD.md").read_text()
