@@ -147,6 +147,12 @@ def _atomic_save(obj: dict, path: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .cli import UsageError
+
+    if not 0.0 <= args.distill <= 1.0:
+        raise UsageError(f"--distill must be between 0 and 1, got {args.distill}")
+    if args.distill_temperature <= 0:
+        raise UsageError(f"--distill-temperature must be above 0, got {args.distill_temperature}")
     rank, world = _setup_distributed()
     device = resolve_device(args.device)
     if world > 1 and device.type == "cuda":
@@ -154,7 +160,6 @@ def run(args: argparse.Namespace) -> int:
         torch.cuda.set_device(device)
     amp = {"auto": "bf16" if device.type == "cuda" else "off"}.get(args.amp, args.amp)
     if args.cuda_graph and (device.type != "cuda" or world > 1):
-        from .cli import UsageError
         raise UsageError("--cuda-graph needs a CUDA device and a single process")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -262,15 +267,15 @@ def run(args: argparse.Namespace) -> int:
                 "command": args.command_line,
                 "data": args.data, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                 "momentum": args.momentum, "weight_decay": args.weight_decay, "schedule": args.schedule,
-                "seed": args.seed, "amp": amp,
-                **({"distill": args.distill, "distill_temperature": args.distill_temperature}
-                   if args.distill > 0 else {}), "processes": world, "random_erasing": erase,
+                "seed": args.seed, "amp": amp, "processes": world, "random_erasing": erase,
                 "total_epochs": args.epochs + (parent["recipe"].get("total_epochs", parent["recipe"].get("epochs", 0))
                                                if parent else 0),
                 "wall_time_s": round(wall, 1), "device": device_label(device),
                 "torch": str(torch.__version__), "python": platform.python_version(),
                 "dataset_sha256": _dataset_hashes(args.data, args.data_root),
                 "train_images": len(train_set), "val_images": len(val_set), "note": args.note,
+                **({"distill": args.distill, "distill_temperature": args.distill_temperature}
+                   if args.distill > 0 else {}),
                 **({"init": parent} if parent else {}),
             },
         )

@@ -103,6 +103,14 @@ def test_cuda_graph_is_refused_off_cuda_with_one_line(tmp_path, capsys):
     assert "--cuda-graph" in err and len(err.splitlines()) == 1 and not (tmp_path / "a" / "model.pt").exists()
 
 
+@pytest.mark.parametrize("option", [["--distill", "1.5"], ["--distill", "-0.1"], ["--distill-temperature", "0"]])
+def test_distillation_out_of_range_is_refused_with_one_line(tmp_path, capsys, option):
+    assert main(["train", "--data", "folder", "--data-root", str(SAMPLES), "--out", str(tmp_path / "a"),
+                 *option]) == 2
+    err = capsys.readouterr().err.strip()
+    assert option[0] in err and len(err.splitlines()) == 1 and not (tmp_path / "a").exists()
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a CUDA device")
 def test_cuda_graph_training_takes_the_same_steps_as_eager(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
