@@ -217,6 +217,8 @@ def render_model_card(meta: ModelMeta, config: RANetConfig, report: dict) -> str
               *([f"- Random erasing: probability {r['random_erasing']}"] if r.get("random_erasing") else []),
               *([f"- Self-distillation: earlier exits learn from the last exit's softened prediction, weight "
                  f"{r['distill']}, temperature {r['distill_temperature']}"] if r.get("distill") else []),
+              *(["- Heads only: the shared network and the last exit were frozen (batch-norm statistics too); "
+                 "only the earlier exits' classifiers were trained"] if r.get("heads_only") else []),
               *([f"- Note: {r['note']}"] if r.get("note") else []),
               "- Data set files (sha256):"]
     lines += [f"  - `{name}`: `{digest}`" for name, digest in r.get("dataset_sha256", {}).items()]

@@ -51,6 +51,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "the last exit's softened prediction (default 0: the paper's objective)")
     p.add_argument("--distill-temperature", type=float, default=2.0, metavar="T",
                    help="softmax temperature of the self-distillation term (default 2)")
+    p.add_argument("--heads-only", action="store_true",
+                   help="with --init: train only the classifier heads of the earlier exits; the shared "
+                        "network and the last exit stay frozen (batch-norm statistics too), so the last "
+                        "exit's predictions do not change")
     p.add_argument("--init", default=None, metavar="WEIGHTS",
                    help="warm start: begin from this weights file (same architecture and seed) with a fresh "
                         "optimizer and schedule; the model card records the lineage")
@@ -124,6 +128,20 @@ def _warm_start(model: RANet, weights: str, cfg: RANetConfig, seed: int) -> dict
     return {"weights": Path(weights).name, "sha256": _sha256(Path(weights)), "recipe": recipe}
 
 
+def _freeze_all_but_early_heads(model: RANet) -> list[torch.nn.Parameter]:
+    """Freeze ``model`` except the classifiers of its earlier exits; returns those parameters."""
+    model.requires_grad_(False)
+    heads = model.classifier[:-1]
+    heads.requires_grad_(True)
+    return list(heads.parameters())
+
+
+def _train_mode(model: RANet, heads_only: bool) -> None:
+    model.train(not heads_only)
+    if heads_only:  # the frozen part keeps its batch-norm statistics
+        model.classifier[:-1].train()
+
+
 def _graph_capture(model: RANet, sample: torch.Tensor, autocast: torch.autocast) -> None:
     """Replace the training-mode forward (and its backward) of ``model`` by CUDA graph replays.
 
@@ -161,6 +179,8 @@ def run(args: argparse.Namespace) -> int:
     amp = {"auto": "bf16" if device.type == "cuda" else "off"}.get(args.amp, args.amp)
     if args.cuda_graph and (device.type != "cuda" or world > 1):
         raise UsageError("--cuda-graph needs a CUDA device and a single process")
+    if args.heads_only and (not args.init or args.cuda_graph):
+        raise UsageError("--heads-only needs --init (the network whose heads it trains) and no --cuda-graph")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     say = print if rank == 0 else (lambda *a, **k: None)
@@ -180,7 +200,8 @@ def run(args: argparse.Namespace) -> int:
     model = model.to(device)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum,
+    trained = _freeze_all_but_early_heads(model) if args.heads_only else list(model.parameters())
+    optimizer = torch.optim.SGD(trained, lr=args.lr, momentum=args.momentum,
                                 weight_decay=args.weight_decay, nesterov=False,
                                 fused=device.type == "cuda" or None)
     start_epoch, wall = 0, 0.0
@@ -204,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
     if args.max_steps:
         steps_per_epoch = min(steps_per_epoch, args.max_steps)
     for epoch in range(start_epoch, args.epochs):
-        net.train()
+        _train_mode(model, args.heads_only)
         g = torch.Generator().manual_seed(args.seed * 100003 + epoch)  # same order after a resume
         order = torch.randperm(len(train_set), generator=g)
         t0, seen = time.time(), 0
@@ -276,6 +297,7 @@ def run(args: argparse.Namespace) -> int:
                 "train_images": len(train_set), "val_images": len(val_set), "note": args.note,
                 **({"distill": args.distill, "distill_temperature": args.distill_temperature}
                    if args.distill > 0 else {}),
+                **({"heads_only": True} if args.heads_only else {}),
                 **({"init": parent} if parent else {}),
             },
         )

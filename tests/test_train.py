@@ -188,3 +188,35 @@ def test_distillation_is_recorded_in_the_recipe_and_the_model_card(tmp_path, cap
     assert main(["evaluate", "--weights", str(out / "model.pt"), "--data", "folder", "--data-root", str(SAMPLES),
                  "--write-card"]) == 0
     assert "Self-distillation" in (out / "MODEL_CARD.md").read_text()
+
+
+def test_heads_only_trains_the_earlier_exits_and_leaves_the_rest_bit_for_bit(tmp_path, capsys):
+    cfg = _args_txt(tmp_path / "args.txt")
+    common = ["train", "--data", "folder", "--data-root", str(SAMPLES), "--config", str(cfg), "--epochs", "1",
+              "--batch-size", "16", "--seed", "0"]
+    assert main([*common, "--out", str(tmp_path / "parent")]) == 0
+    parent = tmp_path / "parent" / "model.pt"
+    assert main([*common, "--out", str(tmp_path / "heads"), "--init", str(parent), "--heads-only", "--lr", "0.05"]) == 0
+    before = load_model(parent, device="cpu")
+    after = load_model(tmp_path / "heads" / "model.pt", device="cpu")
+    last_head = f"classifier.{after.num_exits - 1}."
+    early_heads = tuple(f"classifier.{k}." for k in range(after.num_exits - 1))
+    old, new = before.state_dict(), after.state_dict()
+    frozen = [k for k in new if not k.startswith(early_heads)]
+    assert any(k.startswith(last_head) for k in frozen) and any("running_mean" in k for k in frozen)
+    assert all(torch.equal(old[k], new[k]) for k in frozen)
+    assert any(not torch.equal(old[k], new[k]) for k in new if k.startswith(early_heads) and "weight" in k)
+    x = torch.randn(4, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(before(x)[-1], after(x)[-1])
+    assert after.meta.recipe["heads_only"] is True
+    assert main(["evaluate", "--weights", str(tmp_path / "heads" / "model.pt"), "--data", "folder",
+                 "--data-root", str(SAMPLES), "--write-card"]) == 0
+    assert "Heads only" in (tmp_path / "heads" / "MODEL_CARD.md").read_text()
+
+
+def test_heads_only_without_init_is_refused_with_one_line(tmp_path, capsys):
+    assert main(["train", "--data", "folder", "--data-root", str(SAMPLES), "--out", str(tmp_path / "a"),
+                 "--heads-only"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--heads-only" in err and len(err.splitlines()) == 1 and not (tmp_path / "a").exists()
