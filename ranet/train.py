@@ -128,20 +128,6 @@ def _warm_start(model: RANet, weights: str, cfg: RANetConfig, seed: int) -> dict
     return {"weights": Path(weights).name, "sha256": _sha256(Path(weights)), "recipe": recipe}
 
 
-def _freeze_all_but_early_heads(model: RANet) -> list[torch.nn.Parameter]:
-    """Freeze ``model`` except the classifiers of its earlier exits; returns those parameters."""
-    model.requires_grad_(False)
-    heads = model.classifier[:-1]
-    heads.requires_grad_(True)
-    return list(heads.parameters())
-
-
-def _train_mode(model: RANet, heads_only: bool) -> None:
-    model.train(not heads_only)
-    if heads_only:  # the frozen part keeps its batch-norm statistics
-        model.classifier[:-1].train()
-
-
 def _graph_capture(model: RANet, sample: torch.Tensor, autocast: torch.autocast) -> None:
     """Replace the training-mode forward (and its backward) of ``model`` by CUDA graph replays.
 
@@ -200,8 +186,10 @@ def run(args: argparse.Namespace) -> int:
     model = model.to(device)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
-    trained = _freeze_all_but_early_heads(model) if args.heads_only else list(model.parameters())
-    optimizer = torch.optim.SGD(trained, lr=args.lr, momentum=args.momentum,
+    trained = model.classifier[:-1] if args.heads_only else model  # the part the optimizer moves
+    model.requires_grad_(False)
+    trained.requires_grad_(True)
+    optimizer = torch.optim.SGD(trained.parameters(), lr=args.lr, momentum=args.momentum,
                                 weight_decay=args.weight_decay, nesterov=False,
                                 fused=device.type == "cuda" or None)
     start_epoch, wall = 0, 0.0
@@ -225,7 +213,10 @@ def run(args: argparse.Namespace) -> int:
     if args.max_steps:
         steps_per_epoch = min(steps_per_epoch, args.max_steps)
     for epoch in range(start_epoch, args.epochs):
-        _train_mode(model, args.heads_only)
+        net.train()
+        if args.heads_only:  # the frozen part keeps its batch-norm statistics
+            model.eval()
+            trained.train()
         g = torch.Generator().manual_seed(args.seed * 100003 + epoch)  # same order after a resume
         order = torch.randperm(len(train_set), generator=g)
         t0, seen = time.time(), 0
