@@ -103,8 +103,9 @@ def test_cuda_graph_is_refused_off_cuda_with_one_line(tmp_path, capsys):
     assert "--cuda-graph" in err and len(err.splitlines()) == 1 and not (tmp_path / "a" / "model.pt").exists()
 
 
-@pytest.mark.parametrize("option", [["--distill", "1.5"], ["--distill", "-0.1"], ["--distill-temperature", "0"]])
-def test_distillation_out_of_range_is_refused_with_one_line(tmp_path, capsys, option):
+@pytest.mark.parametrize("option", [["--distill", "1.5"], ["--distill", "-0.1"], ["--distill-temperature", "0"],
+                                    ["--heads-only"]])  # --heads-only without --init
+def test_bad_training_options_are_refused_with_one_line_before_any_work(tmp_path, capsys, option):
     assert main(["train", "--data", "folder", "--data-root", str(SAMPLES), "--out", str(tmp_path / "a"),
                  *option]) == 2
     err = capsys.readouterr().err.strip()
@@ -214,9 +215,3 @@ def test_heads_only_trains_the_earlier_exits_and_leaves_the_rest_bit_for_bit(tmp
                  "--data-root", str(SAMPLES), "--write-card"]) == 0
     assert "Heads only" in (tmp_path / "heads" / "MODEL_CARD.md").read_text()
 
-
-def test_heads_only_without_init_is_refused_with_one_line(tmp_path, capsys):
-    assert main(["train", "--data", "folder", "--data-root", str(SAMPLES), "--out", str(tmp_path / "a"),
-                 "--heads-only"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "--heads-only" in err and len(err.splitlines()) == 1 and not (tmp_path / "a").exists()
