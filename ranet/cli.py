@@ -1,4 +1,4 @@
-"""``python -m ranet`` / ``ranet``: flops, classify, evaluate, train, bench.
+"""``python -m ranet`` / ``ranet``: flops, classify, evaluate, train, average, bench.
 
 Exit codes: 0 success, 1 some inputs could not be processed, 2 usage or model errors. Bad input
 and bad checkpoints give one line on stderr, never a traceback.
@@ -68,10 +68,11 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--json", action="store_true", help="one JSON object per image per line")
 
-    from . import bench, evaluate, train
+    from . import average, bench, evaluate, train
 
     evaluate.add_arguments(sub.add_parser("evaluate", help="anytime and budgeted-batch evaluation"))
     train.add_arguments(sub.add_parser("train", help="train a RANet (the paper's objective)"))
+    average.add_arguments(sub.add_parser("average", help="average the weights of two runs of one network"))
     bench.add_arguments(sub.add_parser("bench", help="measure early exit in seconds, not only FLOPs"))
     return parser
 
@@ -195,9 +196,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in commands:
             return commands[args.command](args)
-        from . import bench, evaluate, train
+        from . import average, bench, evaluate, train
 
-        return {"evaluate": evaluate.run, "train": train.run, "bench": bench.run}[args.command](args)
+        return {"evaluate": evaluate.run, "train": train.run, "average": average.run,
+                "bench": bench.run}[args.command](args)
     except (UsageError, CheckpointError, ConfigError, DataError) as exc:
         print(f"ranet {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import math
 import os
 import platform
@@ -23,7 +22,7 @@ from .evaluate import predict_exits
 from .flops import exit_infos
 from .model import RANet
 from .transforms import get_preprocessing
-from .weights import ModelMeta, save_weights
+from .weights import ModelMeta, file_sha256, parent_record, save_weights
 
 __all__ = ["add_arguments", "exits_loss", "run"]
 
@@ -70,19 +69,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--note", default="", help="free text for the model card (e.g. how a resumed run changed)")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _dataset_hashes(data: str, root: str | None) -> dict[str, str]:
     folder = Path(root or (DEFAULT_FASHION_MNIST_ROOT if data == "fashion-mnist" else "."))
     if data != "fashion-mnist":
         return {}
-    return {p.name: _sha256(p) for p in sorted(folder.glob("*-ubyte*"))}
+    return {p.name: file_sha256(p) for p in sorted(folder.glob("*-ubyte*"))}
 
 
 def exits_loss(logits: list[torch.Tensor], y: torch.Tensor, distill: float = 0.0,
@@ -124,8 +115,7 @@ def _warm_start(model: RANet, weights: str, cfg: RANetConfig, seed: int) -> dict
         raise UsageError(f"--init {weights} was trained with --seed {parent_seed}; use the same seed "
                          "so the validation split stays held out")
     model.load_state_dict(parent.state_dict())
-    recipe = {k: v for k, v in parent.meta.recipe.items() if k != "evaluation"}
-    return {"weights": Path(weights).name, "sha256": _sha256(Path(weights)), "recipe": recipe}
+    return parent_record(weights, parent.meta)
 
 
 def _graph_capture(model: RANet, sample: torch.Tensor, autocast: torch.autocast) -> None:

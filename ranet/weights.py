@@ -7,6 +7,7 @@ builds the transform. The model card, the CLI and the app render from it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from dataclasses import asdict, dataclass, field
@@ -18,7 +19,8 @@ import torch
 from .config import RANetConfig
 from .transforms import Preprocessing, get_preprocessing
 
-__all__ = ["ModelMeta", "WEIGHTS_FORMAT", "default_weights_path", "save_weights", "is_weights_file"]
+__all__ = ["ModelMeta", "WEIGHTS_FORMAT", "default_weights_path", "save_weights", "is_weights_file", "file_sha256",
+           "parent_record"]
 
 WEIGHTS_FORMAT = "ranet-demo-weights"
 WEIGHTS_VERSION = 1
@@ -87,3 +89,17 @@ def save_weights(path: str | Path, config: RANetConfig, state_dict: dict[str, to
     torch.save(payload, tmp)
     os.replace(tmp, path)
     return path
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def parent_record(path: str | Path, meta: ModelMeta) -> dict[str, Any]:
+    """How a derived model names a parent in its recipe: file name, sha256 and the parent's own recipe."""
+    recipe = {k: v for k, v in meta.recipe.items() if k != "evaluation"}
+    return {"weights": Path(path).name, "sha256": file_sha256(path), "recipe": recipe}

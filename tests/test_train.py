@@ -10,20 +10,14 @@ import sys
 import pytest
 import torch
 
-from testsupport import SAMPLES, TINY_CONFIG
+from testsupport import SAMPLES, write_tiny_args_txt
 from ranet import RANet, load_model
 from ranet.cli import main
 from ranet.train import exits_loss
 
 
-def _args_txt(path):
-    fields = ", ".join(f"{k}={v!r}" for k, v in TINY_CONFIG.items())
-    path.write_text(f"Namespace({fields})")
-    return path
-
-
 def test_train_writes_log_checkpoint_and_weights_and_resumes(tmp_path, capsys):
-    cfg = _args_txt(tmp_path / "args.txt")
+    cfg = write_tiny_args_txt(tmp_path / "args.txt")
     out = tmp_path / "run"
     argv = ["train", "--data", "folder", "--data-root", str(SAMPLES), "--config", str(cfg), "--out", str(out),
             "--epochs", "1", "--batch-size", "16", "--seed", "3"]
@@ -41,7 +35,7 @@ def test_train_writes_log_checkpoint_and_weights_and_resumes(tmp_path, capsys):
 
 
 def test_training_is_deterministic_for_a_seed(tmp_path):
-    cfg = _args_txt(tmp_path / "args.txt")
+    cfg = write_tiny_args_txt(tmp_path / "args.txt")
     weights = []
     for run in ("a", "b"):
         assert main(["train", "--data", "folder", "--data-root", str(SAMPLES), "--config", str(cfg),
@@ -51,7 +45,7 @@ def test_training_is_deterministic_for_a_seed(tmp_path):
 
 
 def test_torchrun_two_cpu_processes_with_gloo(tmp_path):
-    cfg = _args_txt(tmp_path / "args.txt")
+    cfg = write_tiny_args_txt(tmp_path / "args.txt")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
@@ -65,7 +59,7 @@ def test_torchrun_two_cpu_processes_with_gloo(tmp_path):
 
 
 def test_warm_start_begins_from_the_given_weights_and_records_the_lineage(tmp_path, capsys):
-    cfg = _args_txt(tmp_path / "args.txt")
+    cfg = write_tiny_args_txt(tmp_path / "args.txt")
     common = ["--data", "folder", "--data-root", str(SAMPLES), "--config", str(cfg), "--batch-size", "16"]
     assert main(["train", *common, "--out", str(tmp_path / "a"), "--epochs", "1", "--seed", "2"]) == 0
     parent = tmp_path / "a" / "model.pt"
@@ -85,7 +79,7 @@ def test_warm_start_begins_from_the_given_weights_and_records_the_lineage(tmp_pa
 
 
 def test_warm_start_refuses_another_seed_which_would_train_on_the_validation_split(tmp_path, capsys):
-    cfg = _args_txt(tmp_path / "args.txt")
+    cfg = write_tiny_args_txt(tmp_path / "args.txt")
     common = ["--data", "folder", "--data-root", str(SAMPLES), "--config", str(cfg), "--batch-size", "16"]
     assert main(["train", *common, "--out", str(tmp_path / "a"), "--epochs", "1", "--seed", "2"]) == 0
     capsys.readouterr()
@@ -96,7 +90,7 @@ def test_warm_start_refuses_another_seed_which_would_train_on_the_validation_spl
 
 
 def test_cuda_graph_is_refused_off_cuda_with_one_line(tmp_path, capsys):
-    cfg = _args_txt(tmp_path / "args.txt")
+    cfg = write_tiny_args_txt(tmp_path / "args.txt")
     assert main(["train", "--data", "folder", "--data-root", str(SAMPLES), "--config", str(cfg),
                  "--out", str(tmp_path / "a"), "--epochs", "1", "--device", "cpu", "--cuda-graph"]) == 2
     err = capsys.readouterr().err.strip()
@@ -116,7 +110,7 @@ def test_bad_training_options_are_refused_with_one_line_before_any_work(tmp_path
 def test_cuda_graph_training_takes_the_same_steps_as_eager(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
     monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)  # the capture turns it on
-    cfg = _args_txt(tmp_path / "args.txt")
+    cfg = write_tiny_args_txt(tmp_path / "args.txt")
     common = ["train", "--data", "folder", "--data-root", str(SAMPLES), "--config", str(cfg), "--batch-size", "16",
               "--epochs", "1", "--max-steps", "3", "--lr", "0.01", "--amp", "off", "--device", "cuda"]
     assert main([*common, "--out", str(tmp_path / "eager")]) == 0
@@ -179,7 +173,8 @@ def test_self_distillation_teaches_earlier_exits_from_the_last_one_only():
 
 def test_distillation_is_recorded_in_the_recipe_and_the_model_card(tmp_path, capsys):
     out = tmp_path / "run"
-    argv = ["train", "--data", "folder", "--data-root", str(SAMPLES), "--config", str(_args_txt(tmp_path / "a.txt")),
+    argv = ["train", "--data", "folder", "--data-root", str(SAMPLES),
+            "--config", str(write_tiny_args_txt(tmp_path / "a.txt")),
             "--out", str(out), "--epochs", "1", "--batch-size", "16", "--distill", "0.5",
             "--distill-temperature", "3"]
     assert main(argv) == 0
@@ -192,7 +187,7 @@ def test_distillation_is_recorded_in_the_recipe_and_the_model_card(tmp_path, cap
 
 
 def test_heads_only_trains_the_earlier_exits_and_leaves_the_rest_bit_for_bit(tmp_path, capsys):
-    cfg = _args_txt(tmp_path / "args.txt")
+    cfg = write_tiny_args_txt(tmp_path / "args.txt")
     common = ["train", "--data", "folder", "--data-root", str(SAMPLES), "--config", str(cfg), "--epochs", "1",
               "--batch-size", "16", "--seed", "0"]
     assert main([*common, "--out", str(tmp_path / "parent")]) == 0

@@ -17,6 +17,13 @@ TINY_CONFIG = dict(data="cifar10", nBlocks=2, block_step=2, nChannels=4, growthR
                    reduction=0.5)
 
 
+def write_tiny_args_txt(path: Path) -> Path:
+    """The tiny configuration as an authors' ``args.txt`` (what ``train --config`` reads)."""
+    fields = ", ".join(f"{k}={v!r}" for k, v in TINY_CONFIG.items())
+    path.write_text(f"Namespace({fields})")
+    return path
+
+
 def needs_reference() -> pytest.MarkDecorator:
     return pytest.mark.skipif(not REFERENCE.is_dir(),
                               reason=f"../shared/reference not found at {REFERENCE} (CI has it)")
