@@ -64,3 +64,18 @@ def test_runs_with_another_seed_are_refused_since_their_validation_splits_differ
     assert main(["average", str(a), str(root / "c" / "model.pt"), "--mix", "0.5", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert "seed" in err and len(err.splitlines()) == 1 and not out.exists()
+
+
+def test_a_run_warm_started_from_an_average_shows_the_average_and_its_parents_in_its_lineage(two_runs, capsys):
+    root, a, b = two_runs
+    avg = root / "avg_for_init.pt"
+    assert main(["average", str(a), str(b), "--mix", "0.5", "--out", str(avg)]) == 0
+    out = root / "after_avg"
+    assert main(["train", "--data", "folder", "--data-root", str(SAMPLES), "--config", str(root / "args.txt"),
+                 "--batch-size", "16", "--epochs", "1", "--seed", "4", "--out", str(out), "--init", str(avg)]) == 0
+    assert load_model(out / "model.pt", device="cpu").meta.recipe["total_epochs"] == 3
+    assert main(["evaluate", "--weights", str(out / "model.pt"), "--data", "folder", "--data-root", str(SAMPLES),
+                 "--write-card"]) == 0
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "`avg_for_init.pt`" in card and "a weight average of" in card
+    assert "  - 50% `model.pt`" in card and card.count(f"--out {root / 'a'}`") == 1
