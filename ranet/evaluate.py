@@ -18,7 +18,7 @@ from .flops import exit_infos
 from .model import RANet
 from .policies import budgeted_thresholds, exits_for_thresholds, thresholds_for_budget
 from .transforms import Preprocessing, get_preprocessing
-from .weights import ModelMeta
+from .weights import ModelMeta, lineage, run_summary
 
 __all__ = ["ExitOutputs", "predict_exits", "anytime_table", "budgeted_curve", "threshold_sweep"]
 
@@ -236,38 +236,22 @@ def render_model_card(meta: ModelMeta, config: RANetConfig, report: dict) -> str
         lines += ["", "## Lineage", "",
                   "A weight average of the two runs below, each with the runs it was warm-started from, newest "
                   "first (a file already listed is not repeated).", ""]
-        seen: set[str] = set()
-        for share, parent in _average_parents(r):
-            lines += _lineage(parent, seen, share=f"{share:.0%} ")
     elif r.get("init"):
         lines += ["", "## Lineage", "",
                   f"Warm-started: {r.get('total_epochs')} epochs in total. Each run began from the weights of the one below it "
                   "with a fresh optimizer and schedule, on the same training split.", ""]
-        lines += _lineage(r["init"], set())
+    for a in lineage(r):
+        head = (f"{'  ' * a.depth}- {'' if a.share is None else f'{a.share:.0%} '}`{a.weights}` "
+                f"(sha256 `{a.sha256[:16]}…`)")
+        lines.append(f"{head}: listed above" if a.repeated else
+                     f"{head}: `{a.recipe.get('command', '?')}`; {run_summary(a.recipe)}"
+                     + (f". Note: {a.recipe['note']}" if a.recipe.get("note") else ""))
     return "\n".join(lines) + "\n"
 
 
 def _average_parents(recipe: dict) -> list[tuple[float, dict]]:
     avg = recipe["average"]
     return list(zip((1 - avg["mix"], avg["mix"]), avg["parents"]))
-
-
-def _lineage(entry: dict, seen: set[str], indent: str = "", share: str = "") -> list[str]:
-    """One bullet per ancestor run, newest first; an average's parents are indented below it."""
-    r = entry["recipe"]
-    head = f"{indent}- {share}`{entry['weights']}` (sha256 `{entry['sha256'][:16]}…`)"
-    if entry["sha256"] in seen:
-        return [f"{head}: listed above"]
-    seen.add(entry["sha256"])
-    if r.get("average"):
-        lines = [f"{head}: `{r.get('command', '?')}`; a weight average of"]
-        for parent_share, parent in _average_parents(r):
-            lines += _lineage(parent, seen, indent + "  ", f"{parent_share:.0%} ")
-        return lines
-    lines = [f"{head}: `{r.get('command', '?')}`; {r.get('epochs')} epochs, lr {r.get('lr')} ({r.get('schedule')}), "
-             f"{r.get('wall_time_s', 0) / 60:.1f} min on {r.get('device')}, torch {r.get('torch')}"
-             + (f". Note: {r['note']}" if r.get("note") else "")]
-    return lines + (_lineage(r["init"], seen, indent) if r.get("init") else [])
 
 
 def _plot(report: dict, path: Path) -> None:

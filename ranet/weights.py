@@ -20,7 +20,7 @@ from .config import RANetConfig
 from .transforms import Preprocessing, get_preprocessing
 
 __all__ = ["ModelMeta", "WEIGHTS_FORMAT", "default_weights_path", "save_weights", "is_weights_file", "file_sha256",
-           "parent_record"]
+           "parent_record", "Ancestor", "lineage", "run_summary"]
 
 WEIGHTS_FORMAT = "ranet-demo-weights"
 WEIGHTS_VERSION = 1
@@ -103,3 +103,49 @@ def parent_record(path: str | Path, meta: ModelMeta) -> dict[str, Any]:
     """How a derived model names a parent in its recipe: file name, sha256 and the parent's own recipe."""
     recipe = {k: v for k, v in meta.recipe.items() if k != "evaluation"}
     return {"weights": Path(path).name, "sha256": file_sha256(path), "recipe": recipe}
+
+
+@dataclass
+class Ancestor:
+    """One earlier run in a model's lineage, as its recipe recorded it."""
+
+    depth: int  # 0 for the model's own line; an average's parents sit one deeper than the average
+    share: float | None  # the weight it got in the average above it, if any
+    weights: str
+    sha256: str
+    recipe: dict[str, Any]
+    repeated: bool  # the same file (sha256) was listed earlier: its own ancestors are not repeated
+
+
+def lineage(recipe: dict[str, Any]) -> list[Ancestor]:
+    """Every run a model descends from, newest first: warm starts (``init``) one after the other,
+    the two parents of an average (``average``) indented below it."""
+    seen: set[str] = set()
+    out: list[Ancestor] = []
+
+    def visit(r: dict[str, Any], depth: int) -> None:
+        if r.get("average"):
+            mix = r["average"]["mix"]
+            for share, parent in zip((1 - mix, mix), r["average"]["parents"]):
+                walk(parent, depth, share)
+        elif r.get("init"):
+            walk(r["init"], depth, None)
+
+    def walk(entry: dict[str, Any], depth: int, share: float | None) -> None:
+        repeated = entry["sha256"] in seen
+        seen.add(entry["sha256"])
+        out.append(Ancestor(depth, share, entry["weights"], entry["sha256"], entry["recipe"], repeated))
+        if not repeated:
+            visit(entry["recipe"], depth + 1 if entry["recipe"].get("average") else depth)
+
+    visit(recipe, 0)
+    return out
+
+
+def run_summary(recipe: dict[str, Any]) -> str:
+    """What one run did, in a line: epochs, learning rate, time and device (or the average it took)."""
+    if recipe.get("average"):
+        mix = recipe["average"]["mix"]
+        return f"a weight average, {1 - mix:.0%} and {mix:.0%} of the two runs below it"
+    return (f"{recipe.get('epochs')} epochs, lr {recipe.get('lr')} ({recipe.get('schedule')}), "
+            f"{recipe.get('wall_time_s', 0) / 60:.1f} min on {recipe.get('device')}, torch {recipe.get('torch')}")

@@ -77,5 +77,5 @@ def test_a_run_warm_started_from_an_average_shows_the_average_and_its_parents_in
     assert main(["evaluate", "--weights", str(out / "model.pt"), "--data", "folder", "--data-root", str(SAMPLES),
                  "--write-card"]) == 0
     card = (out / "MODEL_CARD.md").read_text()
-    assert "`avg_for_init.pt`" in card and "a weight average of" in card
+    assert "`avg_for_init.pt`" in card and "a weight average, 50% and 50% of the two runs below it" in card
     assert "  - 50% `model.pt`" in card and card.count(f"--out {root / 'a'}`") == 1

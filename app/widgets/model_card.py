@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
+from ranet.weights import lineage, run_summary
+
 from .. import theme
 
 if TYPE_CHECKING:
@@ -21,13 +23,25 @@ def _value(v: Any) -> str:
         return f"{v:.4g}"
     if isinstance(v, (list, tuple)):
         return ", ".join(_value(x) for x in v)
-    if isinstance(v, dict):  # e.g. the evaluation, or the run a warm start began from
+    if isinstance(v, dict):  # e.g. the evaluation
         return _table(v)
     return escape(str(v))
 
 
 def _table(d: dict) -> str:
     return "<table>" + "".join(f"<tr><td>{escape(str(k))}</td><td>{_value(v)}</td></tr>" for k, v in d.items()) + "</table>"
+
+
+def _lineage_html(recipe: dict) -> str:
+    """The runs the model descends from, newest first, an average's parents indented below it."""
+    items = []
+    for a in lineage(recipe):
+        share = "" if a.share is None else f"{a.share:.0%} "
+        what = ("listed above" if a.repeated else
+                f"{escape(run_summary(a.recipe))}<br><code>{escape(a.recipe.get('command', '?'))}</code>")
+        items.append(f"<p style='margin-left:{18 * a.depth}px'><b>{share}{escape(a.weights)}</b> "
+                     f"<span style='color:{theme.MUTED}'>sha256 {a.sha256[:16]}…</span><br>{what}</p>")
+    return "<h3>Lineage</h3>" + "".join(items) if items else ""
 
 
 def model_card_html(loaded: LoadedModel) -> str:
@@ -41,6 +55,7 @@ def model_card_html(loaded: LoadedModel) -> str:
             f"<tr><td>{e.index + 1}</td><td><span style='color:{colour}'>■</span> {size}×{size}</td>"
             f"<td>{e.resolution}×{e.resolution}</td><td align=right>{e.flops / 1e6:.2f}</td>"
             f"<td align=right>{e.params / 1e6:.3f}</td><td align=right>{accuracy}</td></tr>")
+    own = {k: v for k, v in meta.recipe.items() if k not in ("init", "average")}  # those go under Lineage
     try:
         preprocessing = escape(meta.transform.description)
     except ValueError:
@@ -67,7 +82,8 @@ def model_card_html(loaded: LoadedModel) -> str:
     <h3>Thresholds</h3>
     {_table(meta.thresholds) if meta.thresholds else '<p>none stored</p>'}
     <h3>Recipe</h3>
-    {_table(meta.recipe) if meta.recipe else '<p>not recorded</p>'}
+    {_table(own) if own else '<p>not recorded</p>'}
+    {_lineage_html(meta.recipe)}
     """
 
 

@@ -80,11 +80,20 @@ def test_model_card_renders_meta(window):
     assert len(rows) >= window.controller.loaded.model.num_exits
 
 
-def test_model_card_shows_a_nested_recipe_as_tables(window):
+def test_model_card_lists_the_lineage_of_warm_starts_and_averages_once_each(window):
     from app.widgets.model_card import model_card_html
 
+    def run(name: str, digest: str, **recipe) -> dict:
+        return {"weights": name, "sha256": digest * 64, "recipe": {"command": f"python -m ranet train --out {name}",
+                                                                     **recipe}}
+
     meta = window.controller.loaded.model.meta
-    meta.recipe = {**meta.recipe, "init": {"weights": "parent.pt", "recipe": {"epochs": 6, "lr": 0.1}}}
+    first = run("first.pt", "a", epochs=6, lr=0.1)
+    fine = run("fine.pt", "b", epochs=18, lr=0.02, init=first)
+    meta.recipe = {**meta.recipe, "average": {"mix": 0.25, "parents": [first, fine]}}
     html = model_card_html(window.controller.loaded)
-    assert "parent.pt" in html and "{" not in html.split("<h3>Recipe</h3>")[1]
-    assert html.count("<table>") >= 4  # exits, thresholds/recipe, the warm start, its recipe
+    recipe, lineage = html.split("<h3>Recipe</h3>")[1].split("<h3>Lineage</h3>")
+    assert "{" not in recipe and "first.pt" not in recipe
+    assert "75% first.pt" in lineage and "25% fine.pt" in lineage
+    assert "6 epochs, lr 0.1" in lineage and "18 epochs, lr 0.02" in lineage
+    assert lineage.count("--out first.pt") == 1 and "listed above" in lineage  # fine.pt's own parent
