@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from ranet.weights import lineage, run_summary
-
 from .. import theme
 
 if TYPE_CHECKING:
@@ -34,6 +32,8 @@ def _table(d: dict) -> str:
 
 def _lineage_html(recipe: dict) -> str:
     """The runs the model descends from, newest first, an average's parents indented below it."""
+    from ranet.weights import lineage, run_summary  # here: the window must show before torch is imported
+
     items = []
     for a in lineage(recipe):
         share = "" if a.share is None else f"{a.share:.0%} "
