@@ -18,7 +18,7 @@ from .flops import exit_infos
 from .model import RANet
 from .policies import budgeted_thresholds, exits_for_thresholds, thresholds_for_budget
 from .transforms import Preprocessing, get_preprocessing
-from .weights import ModelMeta, lineage, run_summary
+from .weights import ModelMeta, average_parents, lineage, run_summary
 
 __all__ = ["ExitOutputs", "predict_exits", "anytime_table", "budgeted_curve", "threshold_sweep"]
 
@@ -207,10 +207,11 @@ def render_model_card(meta: ModelMeta, config: RANetConfig, report: dict) -> str
         ts = ", ".join("-" if abs(t) == float("inf") else f"{t:.4f}" for t in meta.thresholds[label])
         lines.append(f"| {label} | {pt['accuracy']:.2f} | {pt['mean_flops'] / 1e6:.2f} | {ts} |")
     lines += ["", "## Training", "", f"- Command: `{r.get('command', '?')}`"]
-    if r.get("average"):
-        shares = " and ".join(f"{share:.0%} of `{p['weights']}`" for share, p in _average_parents(r))
-        epochs = " and ".join(str(p["recipe"].get("total_epochs", p["recipe"].get("epochs"))) for _, p in
-                              _average_parents(r))
+    parents = average_parents(r)
+    if parents:
+        shares = " and ".join(f"{share:.0%} of `{p.get('weights')}`" for share, p in parents)
+        epochs = " and ".join(str(p.get("recipe", {}).get("total_epochs", p.get("recipe", {}).get("epochs")))
+                              for _, p in parents)
         lines += [f"- Weight average, no training of its own: {shares}; every parameter and batch-norm "
                   f"statistic interpolated; torch {r.get('torch')}",
                   f"- Epochs: {epochs} in the parents' lines of training (see Lineage), seed {r.get('seed')} "
@@ -232,7 +233,7 @@ def render_model_card(meta: ModelMeta, config: RANetConfig, report: dict) -> str
               *([f"- Note: {r['note']}"] if r.get("note") else []),
               "- Data set files (sha256):"]
     lines += [f"  - `{name}`: `{digest}`" for name, digest in r.get("dataset_sha256", {}).items()]
-    if r.get("average"):
+    if parents:
         lines += ["", "## Lineage", "",
                   "A weight average of the two runs below, each with the runs it was warm-started from, newest "
                   "first (a file already listed is not repeated).", ""]
@@ -247,11 +248,6 @@ def render_model_card(meta: ModelMeta, config: RANetConfig, report: dict) -> str
                      f"{head}: `{a.recipe.get('command', '?')}`; {run_summary(a.recipe)}"
                      + (f". Note: {a.recipe['note']}" if a.recipe.get("note") else ""))
     return "\n".join(lines) + "\n"
-
-
-def _average_parents(recipe: dict) -> list[tuple[float, dict]]:
-    avg = recipe["average"]
-    return list(zip((1 - avg["mix"], avg["mix"]), avg["parents"]))
 
 
 def _plot(report: dict, path: Path) -> None:

@@ -20,7 +20,7 @@ from .config import RANetConfig
 from .transforms import Preprocessing, get_preprocessing
 
 __all__ = ["ModelMeta", "WEIGHTS_FORMAT", "default_weights_path", "save_weights", "is_weights_file", "file_sha256",
-           "parent_record", "Ancestor", "lineage", "run_summary"]
+           "parent_record", "Ancestor", "average_parents", "lineage", "run_summary"]
 
 WEIGHTS_FORMAT = "ranet-demo-weights"
 WEIGHTS_VERSION = 1
@@ -117,26 +117,37 @@ class Ancestor:
     repeated: bool  # the same file (sha256) was listed earlier: its own ancestors are not repeated
 
 
+def average_parents(recipe: dict[str, Any]) -> list[tuple[float, dict[str, Any]]]:
+    """An average's two parents with their shares, ``[]`` when the recipe records no (well-formed) average."""
+    avg = recipe.get("average")
+    if not isinstance(avg, dict) or not isinstance(avg.get("mix"), (int, float)):
+        return []
+    parents = [p for p in avg.get("parents", []) if isinstance(p, dict)] if isinstance(avg.get("parents"), list) else []
+    return list(zip((1 - avg["mix"], avg["mix"]), parents)) if len(parents) == 2 else []
+
+
 def lineage(recipe: dict[str, Any]) -> list[Ancestor]:
     """Every run a model descends from, newest first: warm starts (``init``) one after the other,
-    the two parents of an average (``average``) indented below it."""
+    the two parents of an average (``average``) indented below it. Malformed entries are skipped."""
     seen: set[str] = set()
     out: list[Ancestor] = []
 
     def visit(r: dict[str, Any], depth: int) -> None:
-        if r.get("average"):
-            mix = r["average"]["mix"]
-            for share, parent in zip((1 - mix, mix), r["average"]["parents"]):
+        parents = average_parents(r)
+        if parents:
+            for share, parent in parents:
                 walk(parent, depth, share)
-        elif r.get("init"):
+        elif isinstance(r.get("init"), dict):
             walk(r["init"], depth, None)
 
     def walk(entry: dict[str, Any], depth: int, share: float | None) -> None:
-        repeated = entry["sha256"] in seen
-        seen.add(entry["sha256"])
-        out.append(Ancestor(depth, share, entry["weights"], entry["sha256"], entry["recipe"], repeated))
+        digest, recipe = str(entry.get("sha256", "")), entry.get("recipe")
+        recipe = recipe if isinstance(recipe, dict) else {}
+        repeated = bool(digest) and digest in seen
+        seen.add(digest)
+        out.append(Ancestor(depth, share, str(entry.get("weights", "?")), digest, recipe, repeated))
         if not repeated:
-            visit(entry["recipe"], depth + 1 if entry["recipe"].get("average") else depth)
+            visit(recipe, depth + 1 if average_parents(recipe) else depth)
 
     visit(recipe, 0)
     return out
@@ -144,8 +155,8 @@ def lineage(recipe: dict[str, Any]) -> list[Ancestor]:
 
 def run_summary(recipe: dict[str, Any]) -> str:
     """What one run did, in a line: epochs, learning rate, time and device (or the average it took)."""
-    if recipe.get("average"):
-        mix = recipe["average"]["mix"]
-        return f"a weight average, {1 - mix:.0%} and {mix:.0%} of the two runs below it"
+    parents = average_parents(recipe)
+    if parents:
+        return f"a weight average, {parents[0][0]:.0%} and {parents[1][0]:.0%} of the two runs below it"
     return (f"{recipe.get('epochs')} epochs, lr {recipe.get('lr')} ({recipe.get('schedule')}), "
             f"{recipe.get('wall_time_s', 0) / 60:.1f} min on {recipe.get('device')}, torch {recipe.get('torch')}")

@@ -97,3 +97,12 @@ def test_model_card_lists_the_lineage_of_warm_starts_and_averages_once_each(wind
     assert "75% first.pt" in lineage and "25% fine.pt" in lineage
     assert "6 epochs, lr 0.1" in lineage and "18 epochs, lr 0.02" in lineage
     assert lineage.count("--out first.pt") == 1 and "listed above" in lineage  # fine.pt's own parent
+
+
+@pytest.mark.parametrize("recipe", [{"init": 5}, {"init": {"recipe": "x"}}, {"average": {"mix": "x"}},
+                                    {"average": {"mix": 0.5, "parents": [1, None]}}, {"average": {"mix": 0.5}}])
+def test_model_card_survives_a_malformed_lineage_in_a_crafted_file(window, recipe):
+    from app.widgets.model_card import model_card_html
+
+    window.controller.loaded.model.meta.recipe = recipe
+    assert "<h3>Recipe</h3>" in model_card_html(window.controller.loaded)
