@@ -12,7 +12,7 @@ import argparse
 
 import torch
 
-from .weights import ModelMeta, parent_record, save_weights
+from .weights import ModelMeta, parent_record, save_weights, total_epochs
 
 __all__ = ["add_arguments", "average_state_dicts", "run"]
 
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         "command": args.command_line,
         **{k: base.meta.recipe[k] for k in shared if k in base.meta.recipe},
         # A later warm start counts its epochs on top of the longer line of training.
-        "total_epochs": max(p["recipe"].get("total_epochs", p["recipe"].get("epochs", 0)) for p in parents),
+        "total_epochs": max(total_epochs(p["recipe"]) for p in parents),
         "torch": str(torch.__version__),
         "note": args.note,
         "average": {"mix": args.mix, "parents": parents},

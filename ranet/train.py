@@ -22,7 +22,7 @@ from .evaluate import predict_exits
 from .flops import exit_infos
 from .model import RANet
 from .transforms import get_preprocessing
-from .weights import ModelMeta, file_sha256, parent_record, save_weights
+from .weights import ModelMeta, file_sha256, parent_record, save_weights, total_epochs
 
 __all__ = ["add_arguments", "exits_loss", "run"]
 
@@ -270,8 +270,7 @@ def run(args: argparse.Namespace) -> int:
                 "data": args.data, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                 "momentum": args.momentum, "weight_decay": args.weight_decay, "schedule": args.schedule,
                 "seed": args.seed, "amp": amp, "processes": world, "random_erasing": erase,
-                "total_epochs": args.epochs + (parent["recipe"].get("total_epochs", parent["recipe"].get("epochs", 0))
-                                               if parent else 0),
+                "total_epochs": args.epochs + (total_epochs(parent["recipe"]) if parent else 0),
                 "wall_time_s": round(wall, 1), "device": device_label(device),
                 "torch": str(torch.__version__), "python": platform.python_version(),
                 "dataset_sha256": _dataset_hashes(args.data, args.data_root),

@@ -20,7 +20,7 @@ from .config import RANetConfig
 from .transforms import Preprocessing, get_preprocessing
 
 __all__ = ["ModelMeta", "WEIGHTS_FORMAT", "default_weights_path", "save_weights", "is_weights_file", "file_sha256",
-           "parent_record", "Ancestor", "average_parents", "lineage", "run_summary"]
+           "parent_record", "Ancestor", "average_parents", "lineage", "run_summary", "total_epochs"]
 
 WEIGHTS_FORMAT = "ranet-demo-weights"
 WEIGHTS_VERSION = 1
@@ -122,8 +122,16 @@ def average_parents(recipe: dict[str, Any]) -> list[tuple[float, dict[str, Any]]
     avg = recipe.get("average")
     if not isinstance(avg, dict) or not isinstance(avg.get("mix"), (int, float)):
         return []
-    parents = [p for p in avg.get("parents", []) if isinstance(p, dict)] if isinstance(avg.get("parents"), list) else []
-    return list(zip((1 - avg["mix"], avg["mix"]), parents)) if len(parents) == 2 else []
+    parents = avg.get("parents")
+    if not isinstance(parents, list) or len(parents) != 2 or not all(isinstance(p, dict) for p in parents):
+        return []
+    return list(zip((1 - avg["mix"], avg["mix"]), parents))
+
+
+def total_epochs(recipe: dict[str, Any]) -> int:
+    """Epochs along a model's line of training: its own run's plus every warm start's before it
+    (for an average, the longer of its parents' lines)."""
+    return recipe.get("total_epochs", recipe.get("epochs", 0))
 
 
 def lineage(recipe: dict[str, Any]) -> list[Ancestor]:
