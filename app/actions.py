@@ -59,6 +59,7 @@ class Actions(NamedTuple):
     cancel: QAction
     threshold_up: QAction
     threshold_down: QAction
+    next_budget: QAction
     presentation: QAction
     auto_demo: QAction
     quit: QAction
@@ -106,6 +107,9 @@ def create_actions(w: MainWindow) -> Actions:
                           enabled=False),
         threshold_up=new_action(w, "Raise threshold", lambda: w.slider.step(THRESHOLD_KEY_STEP), ["+", "="]),
         threshold_down=new_action(w, "Lower threshold", lambda: w.slider.step(-THRESHOLD_KEY_STEP), ["-", "_"]),
+        next_budget=new_action(w, "Next calibrated &budget", w.next_budget, "B", None,
+                               "Step through the model's calibrated FLOPs budgets, then back to the slider",
+                               enabled=False),
         presentation=new_action(w, "&Presentation mode", w.set_presentation, "F11", None,
                                 "Full screen with larger fonts", checkable=True),
         auto_demo=new_action(w, "&Auto demo when idle", w.set_auto_demo, "F9", None,

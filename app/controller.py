@@ -37,13 +37,15 @@ class Controller(QObject):
     busyChanged = Signal(bool)
     rowsAdded = Signal()
     decisionsChanged = Signal()  # the threshold moved or exits arrived: stats and detail
+    budgetChanged = Signal(object)  # the calibrated budget in force (its label), or None for the slider
     curvesChanged = Signal()  # the cache grew: threshold sweeps
     notice = Signal(str)  # e.g. the engine fell back to smaller batches after running out of GPU memory
     errored = Signal(str)
 
     def __init__(self, threshold: float = 0.9, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.threshold = threshold
+        self.threshold = threshold  # the slider's: one for every exit
+        self.budget: str | None = None  # when set, the loaded model's calibrated thresholds for it rule
         self.loaded: LoadedModel | None = None
         self.session: Session | None = None
         # Two torch jobs at most: exits the slider asks for need not wait for a long folder.
@@ -77,6 +79,9 @@ class Controller(QObject):
     def _model_loaded(self, loaded: LoadedModel) -> None:
         sources = [r.source for r in self.session.records] if self.session else []
         self.loaded = loaded
+        if self.budget not in self.budgets():
+            self.budget = None
+            self.budgetChanged.emit(None)
         self._reset()
         self.modelChanged.emit(loaded)
         if sources:
@@ -87,7 +92,7 @@ class Controller(QObject):
         """Files, folders (recursive) and pixels, classified in the background; None without a model."""
         if self.loaded is None or not inputs:
             return None
-        worker = ClassifyWorker(self.loaded.model, inputs, self.threshold)
+        worker = ClassifyWorker(self.loaded.model, inputs, self.thresholds)
         self._start(worker, self._on_outcomes)
         return worker
 
@@ -111,7 +116,7 @@ class Controller(QObject):
         self.compute.cancel_all()
         self._generation += 1
         self._completing.clear()
-        self.session = Session(self.loaded.exits, self.loaded.model.meta.categories, self.threshold)
+        self.session = Session(self.loaded.exits, self.loaded.model.meta.categories, self.thresholds)
         self.results.set_session(self.session)
         self.previews.clear(self.results.source_of)
         self.rowsAdded.emit()
@@ -156,15 +161,44 @@ class Controller(QObject):
             self._queue_fill(worker)
 
     # -- threshold -------------------------------------------------------------------------
+    def budgets(self) -> dict[str, list[float]]:
+        """The loaded model's calibrated thresholds per FLOPs budget (label → T_1..T_K, checked when
+        it loaded); none for a model without them, such as an authors' checkpoint."""
+        if self.loaded is None:
+            return {}
+        return {str(label): [float(t) for t in ts] for label, ts in self.loaded.model.meta.thresholds.items()}
+
+    @property
+    def thresholds(self) -> float | list[float]:
+        """What decides the exits now: the slider's threshold, or the budget's one per exit."""
+        return self.budgets()[self.budget] if self.budget is not None else self.threshold
+
     def set_threshold(self, threshold: float) -> None:
-        """Re-decide every cached image now; exits never computed are queued for a worker."""
+        """The slider's threshold for every exit (leaving any budget); re-decides every image."""
         self.threshold = threshold
+        if self.budget is not None:
+            self.budget = None
+            self.budgetChanged.emit(None)
+        self._apply_thresholds()
+
+    def set_budget(self, budget: str | None) -> None:
+        """Decide with the loaded model's calibrated thresholds for ``budget`` (None: the slider's)."""
+        if budget is not None and budget not in self.budgets():
+            raise ValueError(f"the model has no thresholds for a budget of {budget}")
+        if budget != self.budget:
+            self.budget = budget
+            self.budgetChanged.emit(budget)
+            self._apply_thresholds()
+
+    def _apply_thresholds(self) -> None:
+        """Re-decide every cached image now; exits never computed are queued for a worker."""
+        thresholds = self.thresholds
         for worker in self.compute.workers:
             if isinstance(worker, ClassifyWorker):
-                worker.set_threshold(threshold)
+                worker.set_thresholds(thresholds)
         if self.session is None:
             return
-        self.results.rows_changed(self.session.set_threshold(threshold))
+        self.results.rows_changed(self.session.set_thresholds(thresholds))
         self.decisionsChanged.emit()
         if len(self.session.pending_rows()):
             self._follow_up.start()

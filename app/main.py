@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="auto, cpu, cuda, cuda:1 or mps (default: the last one used, else auto)")
     p.add_argument("--threshold", type=float,
                    help=f"confidence threshold, 0 to 1 (default: the last one used; {DEFAULT_THRESHOLD} for --selftest)")
+    p.add_argument("--budget", metavar="SHARE",
+                   help="decide with the model's calibrated thresholds for this FLOPs budget, e.g. 40%% "
+                        "(the weights' budgets: see the model card); moving the slider leaves it")
     p.add_argument("--presentation", action="store_true", help="start full screen with larger fonts")
     p.add_argument("--selftest", action="store_true",
                    help="headless: classify the bundled samples, print one JSON line, exit 0 when all is well")
@@ -213,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.showFullScreen()
     else:
         window.show()
-    window.start(args.weights)
+    window.start(args.weights, budget=args.budget)
     if args.screenshot:
         code = screenshot(window, args.screenshot, args.timeout)
         window.close()

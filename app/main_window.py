@@ -6,12 +6,13 @@ reads an image file.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QModelIndex, QStandardPaths, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QImage
-from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QSplitter,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
+                               QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from . import export, theme
 from .actions import Actions, add_actions, create_actions
@@ -19,7 +20,7 @@ from .auto_demo import AutoDemo
 from .controller import Controller
 from .resources import samples_dir
 from .settings import Settings
-from .widgets import DetailPanel, ModelCardDialog, PlotsPanel, ResultsView, ThresholdSlider
+from .widgets import BudgetPicker, DetailPanel, ModelCardDialog, PlotsPanel, ResultsView, ThresholdSlider
 from .workers import LoadedModel, Pixels
 
 __all__ = ["MainWindow", "MODEL_SUFFIXES"]
@@ -38,8 +39,10 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._pasted = 0
         self._user_load = False  # a failed load the user asked for gets a dialog; at start-up a banner
+        self._start_budget: str | None = None  # --budget, applied once the first model is in
 
         self.slider = ThresholdSlider(self.settings.threshold, self)
+        self.budget_picker = BudgetPicker(self)
         self.results = ResultsView(self)
         self.results.setModel(self.controller.results)
         self.detail = DetailPanel(self)
@@ -80,7 +83,11 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(self.banner)
-        layout.addWidget(self.slider)
+        policy = QHBoxLayout()
+        policy.setContentsMargins(0, 0, 10, 0)
+        policy.addWidget(self.slider, 1)
+        policy.addWidget(self.budget_picker)
+        layout.addLayout(policy)
         layout.addWidget(main, 1)
         self.setCentralWidget(central)
 
@@ -90,14 +97,15 @@ class MainWindow(QMainWindow):
         add_actions(bar.addMenu("&File"), [a.samples, a.open_images, a.open_folder, a.paste, None, a.export_csv,
                                            a.export_json, a.save_plots, None, a.clear, a.cancel, None, a.quit])
         add_actions(bar.addMenu("&Model"), [a.load_model, a.load_run, None, a.model_card])
-        add_actions(bar.addMenu("&View"), [a.threshold_up, a.threshold_down, None, a.presentation, a.auto_demo])
+        add_actions(bar.addMenu("&View"), [a.threshold_up, a.threshold_down, a.next_budget, None, a.presentation,
+                                           a.auto_demo])
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         add_actions(toolbar, [a.samples, a.open_images, a.open_folder, None, a.load_model, a.model_card, None,
                               a.export_csv, a.presentation])
-        self.addActions([a.threshold_up, a.threshold_down, a.cancel])  # shortcuts work without a menu open
+        self.addActions([a.threshold_up, a.threshold_down, a.next_budget, a.cancel])  # shortcuts work without a menu open
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -129,12 +137,16 @@ class MainWindow(QMainWindow):
         c.notice.connect(lambda message: self.statusBar().showMessage(message, 8000))
         c.previews.ready.connect(self._preview_ready)
         self.slider.valueChanged.connect(c.set_threshold)
+        self.budget_picker.budgetChosen.connect(c.set_budget)
+        c.budgetChanged.connect(self._budget_changed)
         self.results.selectionModel().currentRowChanged.connect(self._select)
 
     # -- start-up and model ----------------------------------------------------------------
-    def start(self, weights: str | None = None) -> None:
-        """Load ``weights`` (default: the embedded model) in the background."""
+    def start(self, weights: str | None = None, budget: str | None = None) -> None:
+        """Load ``weights`` (default: the embedded model) in the background, then decide with its
+        calibrated thresholds for ``budget`` (e.g. "40%") when it has them."""
         self._user_load = weights is not None
+        self._start_budget = budget
         self.controller.load_model(weights, self.device)
 
     def open_model(self) -> None:
@@ -154,6 +166,9 @@ class MainWindow(QMainWindow):
 
     def _model_changed(self, loaded: LoadedModel) -> None:
         meta = loaded.model.meta
+        self.budget_picker.set_budgets(list(self.controller.budgets()))
+        self.budget_picker.show_budget(self.controller.budget)
+        self.actions.next_budget.setEnabled(bool(self.controller.budgets()))
         self.banner.hide()
         self.device_label.setText(loaded.device)
         self.model_label.setText(meta.name)
@@ -162,8 +177,12 @@ class MainWindow(QMainWindow):
         self.plots.set_model(loaded.exits)
         Actions.set_enabled(self.actions.needs_model, True)
         self.statusBar().showMessage(f"Loaded {meta.name}", 5000)
+        if self._start_budget is not None:
+            self._apply_start_budget(self._start_budget)
+            self._start_budget = None
 
     def _model_failed(self, message: str) -> None:
+        self._start_budget = None
         self.statusBar().clearMessage()
         if self._user_load or self.controller.loaded is not None:
             kept = " The previous model is kept." if self.controller.loaded is not None else ""
@@ -262,15 +281,34 @@ class MainWindow(QMainWindow):
         if row == self.results.currentIndex().row():
             self.detail.set_preview(self.controller.previews.get(row))
 
+    def next_budget(self) -> None:
+        """The next of the model's calibrated budgets; after the last, the slider again."""
+        order = [None, *self.controller.budgets()]
+        self.controller.set_budget(order[(order.index(self.controller.budget) + 1) % len(order)])
+
+    def _apply_start_budget(self, budget: str) -> None:
+        label = budget.strip().rstrip("%").strip() + "%"  # "40", "40%" and "40 %" name one budget
+        if label in self.controller.budgets():
+            self.controller.set_budget(label)
+        else:
+            offered = ", ".join(self.controller.budgets()) or "none"
+            self.statusBar().showMessage(f"This model has no calibrated budget {budget} (it has: {offered}); "
+                                         "the slider's threshold applies", 10000)
+
+    def _budget_changed(self, budget: str | None) -> None:
+        self.budget_picker.show_budget(budget)
+        self.slider.set_in_force(budget is None)
+
     def _refresh(self) -> None:
-        session = self.controller.session
-        self.plots.set_operating_point(self.controller.threshold, session.stats() if session else None)
+        c = self.controller
+        self.plots.set_operating_point(c.threshold if c.budget is None else None,
+                                       c.session.stats() if c.session else None)
         self._refresh_detail()
 
     def _refresh_detail(self) -> None:
         session, index = self.controller.session, self.results.currentIndex()
         ok = session is not None and index.isValid() and index.row() < len(session)
-        self.detail.show_detail(session.detail(index.row()) if ok else None, self.controller.threshold)
+        self.detail.show_detail(session.detail(index.row()) if ok else None, self.controller.thresholds)
 
     def _refresh_curves(self) -> None:
         session = self.controller.session
@@ -301,8 +339,11 @@ class MainWindow(QMainWindow):
     def export_json(self, path: str | None = None) -> None:
         path = path or self._save_path("Export results", "ranet_results.json", "JSON (*.json)")
         if path:
-            loaded = self.controller.loaded
-            about = {"model": loaded.model.meta.name, "device": loaded.device, "threshold": self.controller.threshold}
+            c = self.controller
+            per_exit = [round(t, 6) if math.isfinite(t) else None for t in c.session.thresholds.tolist()]  # JSON: no inf
+            about = {"model": c.loaded.model.meta.name, "device": c.loaded.device,
+                     "threshold": c.threshold if c.budget is None else None, "budget": c.budget,
+                     "thresholds": per_exit}
             self._write(lambda: export.write_json(path, self.controller.session.export_rows(), about), path)
 
     def save_plots(self, path: str | None = None) -> None:

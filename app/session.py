@@ -1,8 +1,9 @@
 """The cache behind the threshold slider: what the engine computed for every image, per exit.
 
 Each image keeps a row of ``K`` confidences (NaN for the exits the engine did not compute),
-predictions and top-5 lists. Moving the threshold is one vectorised
-:func:`ranet.policies.exits_for_thresholds` over the ``[N, K]`` confidences. An image whose exit
+predictions and top-5 lists. Moving the threshold (one for every exit, or a calibrated budget's
+threshold per exit) is one vectorised :func:`ranet.policies.exits_for_thresholds` over the
+``[N, K]`` confidences. An image whose exit
 at the new threshold lies beyond what was computed is *pending* until a worker computes its
 remaining exits (:meth:`Session.fill`).
 
@@ -21,7 +22,7 @@ import torch
 from PIL import Image
 
 from ranet import ExitInfo, ExitResult
-from ranet.policies import exits_for_thresholds
+from ranet.policies import exits_for_thresholds, per_exit_thresholds
 
 __all__ = ["Outcome", "Record", "RowSummary", "RowDetail", "Stats", "Curves", "Session", "TOP_K"]
 
@@ -121,15 +122,16 @@ class Curves:
 
 
 class Session:
-    """The results of one model: records plus per-exit arrays, re-decided at any threshold."""
+    """The results of one model: records plus per-exit arrays, re-decided at any thresholds."""
 
-    def __init__(self, exits: Sequence[ExitInfo], categories: Sequence[str], threshold: float = 0.9) -> None:
+    def __init__(self, exits: Sequence[ExitInfo], categories: Sequence[str],
+                 thresholds: float | Sequence[float] = 0.9) -> None:
         self.exits = list(exits)
         self.categories = list(categories)
         self.k = len(self.exits)
         self.flops = torch.tensor([e.flops for e in self.exits], dtype=torch.float64)
         self.records: list[Record] = []
-        self.threshold = float(threshold)
+        self.thresholds = torch.tensor(per_exit_thresholds(thresholds, self.k))
         self._capacity = 0
         self._resize(256)
         # Running sums over CURVE_THRESHOLDS of the rows with every exit computed: a row is
@@ -183,7 +185,7 @@ class Session:
         for row, result in zip(rows, results):
             self._store(row, result)
         self._sweep(np.asarray(rows, dtype=np.int64))
-        return self.set_threshold(self.threshold)
+        return self.set_thresholds(self.thresholds)
 
     def fail(self, row: int, reason: str) -> None:
         """An image that could not be read again (e.g. deleted meanwhile)."""
@@ -200,9 +202,10 @@ class Session:
             self._top_p[row, e, :len(pairs)] = [p for _, p in pairs]
 
     # -- deciding --------------------------------------------------------------------------
-    def set_threshold(self, threshold: float) -> np.ndarray:
-        """Re-decide every image; returns the rows whose shown exit or pending state changed."""
-        self.threshold = float(threshold)
+    def set_thresholds(self, thresholds: float | Sequence[float]) -> np.ndarray:
+        """Re-decide every image at one threshold for every exit, or one per exit; returns the
+        rows whose shown exit or pending state changed."""
+        self.thresholds = torch.tensor(per_exit_thresholds(thresholds, self.k))
         n = len(self.records)
         old_shown, old_pending = self._shown[:n].copy(), self._pending[:n].copy()
         self._decide(0, n)
@@ -210,7 +213,7 @@ class Session:
 
     def _decide(self, lo: int, hi: int) -> None:
         conf = self.conf[lo:hi]
-        taken = exits_for_thresholds(conf, torch.full((self.k,), self.threshold))
+        taken = exits_for_thresholds(conf, self.thresholds)
         known = ~torch.isnan(conf.gather(1, taken[:, None])[:, 0])
         last = (~torch.isnan(conf)).sum(1).sub(1).clamp(min=0)
         self.shown[lo:hi] = torch.where(known, taken, last)

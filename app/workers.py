@@ -211,19 +211,20 @@ class ClassifyWorker(Worker):
     """Scan folders, read images and classify them with true early exit, batch by batch.
 
     Emits ``result`` with a list of :class:`~app.session.Outcome` per batch (unreadable files
-    included, with their reason). The threshold may change while it runs: each batch uses the
-    one in force when it starts.
+    included, with their reason). The thresholds may change while it runs: each batch uses
+    those in force when it starts.
     """
 
     label = "Classifying"
 
-    def __init__(self, model: "RANet", inputs: Sequence[str | Pixels], threshold: float,
+    def __init__(self, model: "RANet", inputs: Sequence[str | Pixels], thresholds: float | Sequence[float],
                  batch_size: int = BATCH_SIZE) -> None:
         super().__init__()
-        self.model, self.inputs, self.threshold, self.batch_size = model, list(inputs), threshold, batch_size
+        self.model, self.inputs, self.thresholds, self.batch_size = model, list(inputs), thresholds, batch_size
 
-    def set_threshold(self, threshold: float) -> None:
-        self.threshold = threshold
+    def set_thresholds(self, thresholds: float | Sequence[float]) -> None:
+        """One for every exit, or one per exit."""
+        self.thresholds = thresholds
 
     def _expand(self) -> list[str | Pixels]:
         from ranet import scan_images
@@ -273,7 +274,7 @@ class ClassifyWorker(Worker):
                 except Exception as exc:  # a decodable image the preprocessing cannot take
                     outcome.error = f"cannot prepare the image ({one_line(exc)})"
                 outcomes.append(outcome)
-            engine.set_thresholds(self.threshold)
+            engine.set_thresholds(self.thresholds)
             results = iter(engine.classify(torch.stack(inputs)) if inputs else [])
             for outcome in outcomes:
                 if outcome.error is None:

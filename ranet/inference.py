@@ -16,6 +16,7 @@ from torch import Tensor
 
 from .flops import ExitInfo, exit_infos
 from .model import ExitRunner, RANet, fold_batchnorm
+from .policies import per_exit_thresholds
 
 __all__ = ["ExitResult", "EarlyExitEngine"]
 
@@ -67,11 +68,7 @@ class EarlyExitEngine:
         return next(self.model.parameters()).device
 
     def set_thresholds(self, thresholds: float | Sequence[float]) -> None:
-        k = len(self.exits)
-        values = [float(thresholds)] * k if isinstance(thresholds, (int, float)) else [float(t) for t in thresholds]
-        if len(values) != k:
-            raise ValueError(f"expected {k} thresholds, got {len(values)}")
-        self.thresholds = values
+        self.thresholds = per_exit_thresholds(thresholds, len(self.exits))
 
     def preprocess(self, images: Sequence[Image.Image]) -> Tensor:
         return torch.stack([self.model.transform(im) for im in images])

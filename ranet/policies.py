@@ -10,7 +10,17 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-__all__ = ["exits_for_thresholds", "budgeted_thresholds", "thresholds_for_budget"]
+__all__ = ["per_exit_thresholds", "exits_for_thresholds", "budgeted_thresholds", "thresholds_for_budget"]
+
+
+def per_exit_thresholds(thresholds: float | Sequence[float], k: int) -> list[float]:
+    """One threshold for every exit, or one per exit (checked to be ``k`` of them), as K floats."""
+    if isinstance(thresholds, (int, float)):
+        return [float(thresholds)] * k
+    values = [float(t) for t in thresholds]
+    if len(values) != k:
+        raise ValueError(f"expected {k} thresholds, got {len(values)}")
+    return values
 
 
 def exits_for_thresholds(confidence: Tensor, thresholds: Sequence[float] | Tensor) -> Tensor:

@@ -1,5 +1,6 @@
 """One widget per module."""
 
+from .budget_picker import BudgetPicker
 from .detail_panel import DetailPanel
 from .model_card import ModelCardDialog, model_card_html
 from .network_diagram import NetworkDiagram
@@ -7,5 +8,5 @@ from .plots_panel import PlotsPanel
 from .results_view import ResultsView
 from .threshold_slider import ThresholdSlider
 
-__all__ = ["DetailPanel", "ModelCardDialog", "NetworkDiagram", "PlotsPanel", "ResultsView", "ThresholdSlider",
+__all__ = ["BudgetPicker", "DetailPanel", "ModelCardDialog", "NetworkDiagram", "PlotsPanel", "ResultsView", "ThresholdSlider",
            "model_card_html"]

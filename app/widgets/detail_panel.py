@@ -99,7 +99,9 @@ class DetailPanel(QWidget):
         self.taken_point = pg.ScatterPlotItem(size=22, pen=pg.mkPen("#ffffff", width=2.5), brush=pg.mkBrush(None))
         self.threshold_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(theme.BAD, width=2, style=Qt.PenStyle.DashLine),
                                               label="threshold", labelOpts={"position": 0.08, "color": theme.BAD})
-        for item in (self.confidence_points, self.taken_point, self.threshold_line):
+        # A calibrated budget's thresholds, one short dash per exit, in place of the line.
+        self.exit_thresholds = pg.PlotDataItem(pen=pg.mkPen(theme.BAD, width=3), connect="pairs")
+        for item in (self.confidence_points, self.taken_point, self.threshold_line, self.exit_thresholds):
             self.confidence_plot.addItem(item)
         self.confidence_plot.setYRange(-0.1, 1.12, padding=0)  # room for a marker at 0 and at 1
         self.confidence_plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.5, 1)]])
@@ -145,6 +147,16 @@ class DetailPanel(QWidget):
         self.confidence_plot.getAxis("bottom").setTicks([[(i + 1, str(i + 1)) for i in range(len(exits))]])
         self.confidence_plot.setXRange(0.6, len(exits) + 0.4, padding=0)
 
+    def _show_thresholds(self, thresholds: float | Sequence[float]) -> None:
+        single = isinstance(thresholds, (int, float))
+        self.threshold_line.setVisible(single)
+        if single:
+            self.threshold_line.setValue(thresholds)
+            self.exit_thresholds.setData([], [])
+            return
+        marks = [(k + 1, t) for k, t in enumerate(thresholds) if math.isfinite(t)]  # the last exit takes all
+        self.exit_thresholds.setData([x + d for x, _ in marks for d in (-0.3, 0.3)], [t for _, t in marks for _ in (0, 1)])
+
     def set_preview(self, image: QImage | None) -> None:
         if image is None or image.isNull():
             self.preview.setPixmap(QPixmap())
@@ -155,8 +167,9 @@ class DetailPanel(QWidget):
                 else Qt.TransformationMode.SmoothTransformation)
         self.preview.setPixmap(QPixmap.fromImage(image.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, mode)))
 
-    def show_detail(self, detail: RowDetail | None, threshold: float) -> None:
-        self.threshold_line.setValue(threshold)
+    def show_detail(self, detail: RowDetail | None, thresholds: float | Sequence[float]) -> None:
+        """``thresholds``: the slider's one for every exit, or a budget's one per exit."""
+        self._show_thresholds(thresholds)
         if detail is not None and detail == self.detail:
             return  # the slider moved without changing this image's exit: only the line moves
         self.detail = detail

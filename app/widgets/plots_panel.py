@@ -145,8 +145,12 @@ class PlotsPanel(QWidget):
         view = self.accuracy_plot.getViewBox().viewRange()
         self.accuracy_note.setPos((view[0][0] + view[0][1]) / 2, (view[1][0] + view[1][1]) / 2)
 
-    def set_operating_point(self, threshold: float, stats: Stats | None) -> None:
-        self.threshold_line.setValue(threshold)
+    def set_operating_point(self, threshold: float | None, stats: Stats | None) -> None:
+        """``threshold``: the slider's, marked on the savings curve; None while a calibrated
+        budget (a threshold per exit) decides, which has no place on that curve."""
+        self.threshold_line.setVisible(threshold is not None)
+        if threshold is not None:
+            self.threshold_line.setValue(threshold)
         if stats is None or not stats.decided:
             self.savings_point.setData([], [])
             self.accuracy_point.setData([], [])
@@ -156,7 +160,7 @@ class PlotsPanel(QWidget):
                 self.values[key].setText("–")
             self._show_counts(stats)
             return
-        self.savings_point.setData([threshold], [stats.savings])
+        self.savings_point.setData(*(([threshold], [stats.savings]) if threshold is not None else ([], [])))
         if stats.histogram != self._histogram:
             self._histogram = stats.histogram
             brushes = [pg.mkBrush(theme.flow_color(e.flow)) for e in self._exits]

@@ -23,11 +23,6 @@ class ThresholdSlider(QWidget):
         self.slider.setPageStep(10)
         self.slider.setToolTip("An image leaves at the first exit whose confidence reaches the threshold "
                                "(keys: + / − by 0.01, arrows by 0.001)")
-        self.slider.setStyleSheet(f"""
-            QSlider::groove:horizontal {{ height: 8px; background: {theme.GRID}; border-radius: 4px; }}
-            QSlider::sub-page:horizontal {{ background: {theme.ACCENT}; border-radius: 4px; }}
-            QSlider::handle:horizontal {{ background: #ffffff; width: 22px; margin: -8px 0; border-radius: 11px; }}
-        """)
         self.title = QLabel("Threshold", self)
         self.number = QLabel(self)
         self.number.setObjectName("threshold_value")
@@ -38,6 +33,7 @@ class ThresholdSlider(QWidget):
         layout.addWidget(self.slider, 1)
         layout.addWidget(self.number)
         self.slider.valueChanged.connect(self._moved)
+        self.set_in_force(True)
         self._restyle()
         self.setValue(value)
         self._show(self.value())
@@ -54,6 +50,18 @@ class ThresholdSlider(QWidget):
         self.number.setFont(font)
         self.title.setFont(font)
         self.number.setMinimumWidth(self.number.fontMetrics().horizontalAdvance("0.0000"))
+
+    def set_in_force(self, in_force: bool) -> None:
+        """Dimmed while a calibrated budget decides the exits; moving the slider brings it back."""
+        fill = theme.ACCENT if in_force else theme.GRID
+        self.slider.setStyleSheet(f"""
+            QSlider::groove:horizontal {{ height: 8px; background: {theme.GRID}; border-radius: 4px; }}
+            QSlider::sub-page:horizontal {{ background: {fill}; border-radius: 4px; }}
+            QSlider::handle:horizontal {{ background: {'#ffffff' if in_force else theme.MUTED}; width: 22px;
+                                          margin: -8px 0; border-radius: 11px; }}
+        """)
+        for label in (self.title, self.number):
+            label.setStyleSheet("" if in_force else f"color: {theme.MUTED};")
 
     def value(self) -> float:
         return self.slider.value() / STEPS

@@ -21,7 +21,7 @@ def _result(conf: list[float], pred: list[int]) -> ExitResult:
 
 @pytest.fixture
 def session() -> Session:
-    return Session(exit_infos(RANetConfig(), 32), [f"c{i}" for i in range(10)], threshold=0.5)
+    return Session(exit_infos(RANetConfig(), 32), [f"c{i}" for i in range(10)], thresholds=0.5)
 
 
 def test_pending_until_filled(session):
@@ -33,7 +33,7 @@ def test_pending_until_filled(session):
     ])
     assert [session.summary(i).exit for i in range(2)] == [0, 1]
     assert len(session.pending_rows()) == 0
-    changed = session.set_threshold(0.95)  # both need exits never computed
+    changed = session.set_thresholds(0.95)  # both need exits never computed
     assert list(changed) == [0, 1] and list(session.pending_rows()) == [0, 1]
     stats = session.stats()
     assert stats.pending == 2 and stats.errors == 1 and stats.decided == 0
@@ -63,6 +63,19 @@ def test_ten_thousand_rethreshold_quickly(session):
     times = []
     for t in np.linspace(0, 1, 101):
         start = time.thread_time()  # CPU time: the machine may be busy with other work
-        session.set_threshold(float(t))
+        session.set_thresholds(float(t))
         times.append(time.thread_time() - start)
     assert np.median(times) < 0.005, f"median {np.median(times) * 1e3:.2f} ms"
+
+
+def test_one_threshold_per_exit(session):
+    """A calibrated budget's thresholds: each exit compares its confidence with its own T_k."""
+    k = session.k
+    rising = [0.6, 0.7, 0.8, 0.85, 0.9, 0.95][:k]
+    session.add([Outcome(f"/{i}.png", f"{i}.png", result=_result(rising, list(range(k)))) for i in range(2)])
+    assert session.summary(0).exit == 0  # 0.6 ≥ the single threshold 0.5
+    per_exit = [0.99, 0.99, 0.75, 0.5, 0.5, float("-inf")][:k]  # exits 1 and 2 refuse, exit 3 takes 0.8
+    assert list(session.set_thresholds(per_exit)) == [0, 1]
+    assert session.summary(1).exit == 2 and session.stats().mean_flops == session.exits[2].flops
+    with pytest.raises(ValueError, match=f"expected {k} thresholds"):
+        session.set_thresholds([0.5, 0.5])

@@ -104,5 +104,5 @@ def test_ten_thousand_rows_follow_the_slider(qtbot, window):
 
     t = time.thread_time()
     for value in np.linspace(0.1, 0.9, 200):
-        session.set_threshold(float(value))
+        session.set_thresholds(float(value))
     assert (time.thread_time() - t) / 200 < 0.005
