@@ -287,13 +287,10 @@ class MainWindow(QMainWindow):
         self.controller.set_budget(order[(order.index(self.controller.budget) + 1) % len(order)])
 
     def _apply_start_budget(self, budget: str) -> None:
-        label = budget.strip().rstrip("%").strip() + "%"  # "40", "40%" and "40 %" name one budget
-        if label in self.controller.budgets():
-            self.controller.set_budget(label)
-        else:
-            offered = ", ".join(self.controller.budgets()) or "none"
-            self.statusBar().showMessage(f"This model has no calibrated budget {budget} (it has: {offered}); "
-                                         "the slider's threshold applies", 10000)
+        try:
+            self.controller.set_budget(self.controller.loaded.model.meta.budget_label(budget))
+        except ValueError as exc:
+            self.statusBar().showMessage(f"{exc}; the slider's threshold applies", 10000)
 
     def _budget_changed(self, budget: str | None) -> None:
         self.budget_picker.show_budget(budget)

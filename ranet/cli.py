@@ -63,7 +63,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files and folders (recursive)")
     p.add_argument("--threshold", type=float, default=None,
                    help="confidence to leave at an exit, 0..1 (default: 0.9)")
-    p.add_argument("--budget", default=None, help="use the weights' calibrated thresholds for this budget label")
+    p.add_argument("--budget", default=None, metavar="SHARE",
+                   help="use the weights' calibrated thresholds for this FLOPs budget, e.g. 40%% (see the model card)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--json", action="store_true", help="one JSON object per image per line")
@@ -132,10 +133,10 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     model = load_model(args.weights, config=args.config, device=device)
     thresholds: float | list[float] = 0.9 if args.threshold is None else args.threshold
     if args.budget is not None:
-        if args.budget not in model.meta.thresholds:
-            known = ", ".join(model.meta.thresholds) or "none"
-            raise UsageError(f"no calibrated thresholds for budget {args.budget!r} (known: {known})")
-        thresholds = model.meta.thresholds[args.budget]
+        try:
+            thresholds = model.meta.thresholds[model.meta.budget_label(args.budget)]
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     engine = EarlyExitEngine(model, thresholds, on_notice=lambda m: print(f"notice: {m}", file=sys.stderr))
     failures = 0
 

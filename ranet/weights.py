@@ -50,6 +50,16 @@ class ModelMeta:
     def num_params(self) -> int:
         return self.exit_params[-1] if self.exit_params else 0
 
+    def budget_label(self, name: str) -> str:
+        """The calibrated budget ``name`` means: "40", "40%" and "40 %" all find "40%". Raises
+        ValueError with a one-line reason when these weights carry no such budget."""
+        wanted = name.replace(" ", "").rstrip("%")
+        for label in self.thresholds:
+            if str(label).replace(" ", "").rstrip("%") == wanted:
+                return label
+        known = ", ".join(map(str, self.thresholds)) or "none"
+        raise ValueError(f"no calibrated thresholds for a budget of {name!r} in these weights (known: {known})")
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("source")

@@ -117,4 +117,4 @@ def test_start_with_a_budget(qtbot, window, budget_weights, tiny_weights):
     window.start(str(tiny_weights), budget="40%")
     qtbot.waitUntil(lambda: window.controller.loaded is not previous, timeout=60_000)
     assert window.controller.budget is None
-    assert "no calibrated budget 40%" in window.statusBar().currentMessage()
+    assert "no calibrated thresholds for a budget of '40%'" in window.statusBar().currentMessage()
