@@ -79,8 +79,10 @@ def model_card_html(loaded: LoadedModel) -> str:
     <table><tr><th>exit</th><th>scale flow</th><th>features</th><th>MFLOPs</th><th>M params</th>
     <th>accuracy</th></tr>{''.join(rows)}</table>
     <p style='color:{theme.MUTED}'>MFLOPs and parameters are cumulative: everything run up to the exit.</p>
-    <h3>Thresholds</h3>
+    <h3>Calibrated budgets</h3>
     {_table(meta.thresholds) if meta.thresholds else '<p>none stored</p>'}
+    {"<p style='color:" + theme.MUTED + "'>T_1..T_K per share of the full network's FLOPs, from held-out images; "
+     "choose one in the list beside the slider (or press B).</p>" if meta.thresholds else ""}
     <h3>Recipe</h3>
     {_table(own) if own else '<p>not recorded</p>'}
     {_lineage_html(meta.recipe)}
