@@ -166,7 +166,7 @@ class Controller(QObject):
         it loaded); none for a model without them, such as an authors' checkpoint."""
         if self.loaded is None:
             return {}
-        return {str(label): [float(t) for t in ts] for label, ts in self.loaded.model.meta.thresholds.items()}
+        return dict(self.loaded.model.meta.thresholds)
 
     @property
     def thresholds(self) -> float | list[float]:

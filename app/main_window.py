@@ -166,9 +166,10 @@ class MainWindow(QMainWindow):
 
     def _model_changed(self, loaded: LoadedModel) -> None:
         meta = loaded.model.meta
-        self.budget_picker.set_budgets(list(self.controller.budgets()))
+        budgets = list(self.controller.budgets())
+        self.budget_picker.set_budgets(budgets)
         self.budget_picker.show_budget(self.controller.budget)
-        self.actions.next_budget.setEnabled(bool(self.controller.budgets()))
+        self.actions.next_budget.setEnabled(bool(budgets))
         self.banner.hide()
         self.device_label.setText(loaded.device)
         self.model_label.setText(meta.name)
