@@ -204,13 +204,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from . import theme
     from .main_window import MainWindow
 
-    theme.apply(app, presentation=args.presentation)
+    theme.apply(app, presentation=args.presentation, screen_height=app.primaryScreen().geometry().height())
     scratch = tempfile.TemporaryDirectory() if args.screenshot else None  # a rendering changes no settings
     settings = Settings(QSettings(os.path.join(scratch.name, "settings.ini"), QSettings.Format.IniFormat)
                         if scratch else None)
     if args.threshold is not None:
         settings.threshold = args.threshold
     window = MainWindow(settings, device=args.device)
+    if args.screenshot:
+        window.resize(1560, 980)  # the documentation's size, whatever the (virtual) screen
     if args.presentation:
         window.actions.presentation.setChecked(True)
         window.showFullScreen()

@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QModelIndex, QStandardPaths, Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QImage
-from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
-                               QSplitter, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QObject, QStandardPaths, Qt
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QImage, QResizeEvent
+from PySide6.QtWidgets import (QApplication, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
+                               QProgressBar, QScrollArea, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from . import export, theme
 from .actions import Actions, add_actions, create_actions
@@ -26,7 +26,37 @@ from .workers import LoadedModel, Pixels
 __all__ = ["MainWindow", "MODEL_SUFFIXES"]
 
 MODEL_SUFFIXES = (".pt", ".pth", ".tar")
+COMPACT_BELOW_PX = 860  # window height (at normal font size) under which the detail panel compacts
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
+
+
+class FittingScrollArea(QScrollArea):
+    """Holds its widget at its own size, down to the widget's minimum height, and scrolls below
+    that: a 1366x768 laptop or a 720p projector gets a scroll bar, not a window taller than the
+    screen. (``widgetResizable`` would hold a widget with wrapped labels at its preferred height.)"""
+
+    def __init__(self, widget: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setMinimumHeight(120)
+        self.setWidget(widget)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self._fit()  # its minimum changed (fonts, compact mode)
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        least = self.widget().minimumSizeHint()
+        width, height = self.width(), self.height()
+        if least.height() > height:
+            width -= self.verticalScrollBar().sizeHint().width()
+        self.widget().resize(max(width, least.width()), max(height, least.height()))
 
 
 class MainWindow(QMainWindow):
@@ -61,24 +91,25 @@ class MainWindow(QMainWindow):
         if self.settings.geometry is not None:
             self.restoreGeometry(self.settings.geometry)
         else:
-            self.resize(1560, 980)
+            free = self.screen().availableGeometry()
+            self.resize(min(1560, free.width()), min(980, free.height() - 40))  # 40: the window's title bar
 
     # -- construction ----------------------------------------------------------------------
     def _build_layout(self) -> None:
-        right = QSplitter(Qt.Orientation.Vertical, self)
-        right.addWidget(self.detail)
         top = QSplitter(Qt.Orientation.Horizontal, self)
         top.addWidget(self.results)
-        top.addWidget(right)
+        top.addWidget(FittingScrollArea(self.detail, self))
         top.setStretchFactor(0, 5)
         top.setStretchFactor(1, 6)
         top.setSizes([780, 760])
         main = QSplitter(Qt.Orientation.Vertical, self)
         main.addWidget(top)
         main.addWidget(self.plots)
-        main.setStretchFactor(0, 3)
-        main.setStretchFactor(1, 1)
         main.setSizes([640, 260])
+        main.splitterMoved.connect(self._split_by_user)
+        main.installEventFilter(self)  # its own resizes (the window's layout settles after the window's)
+        self.panes = main
+        self._user_split = False
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -357,9 +388,36 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage(f"Saved {path}", 5000)
 
+    # -- layout ----------------------------------------------------------------------------
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.detail.set_compact(self.height() < COMPACT_BELOW_PX * theme.font_scale())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.panes and event.type() == QEvent.Type.Resize and not self._user_split:
+            # Filters see the event before the splitter has shared out its new height.
+            self.share_height(event.size().height() - self.panes.handleWidth())
+        return super().eventFilter(watched, event)
+
+    def _split_by_user(self) -> None:
+        self._user_split = True
+
+    def share_height(self, total: int | None = None) -> None:
+        """Height goes to the selected image first (its path through the network is the story):
+        the plots get what the whole detail panel leaves, between their minimum and 260 px at
+        normal font size. Applies until the user drags the divider."""
+        total = sum(self.panes.sizes()) if total is None else total
+        least = self.plots.minimumSizeHint().height()
+        if total < least + self.panes.widget(0).minimumSizeHint().height():
+            return  # not laid out yet
+        # The detail panel asks for half-way between all of it in view and its preferred size.
+        detail = (self.detail.minimumSizeHint().height() + self.detail.sizeHint().height()) // 2
+        plots = min(round(260 * theme.font_scale()), max(least, total - detail))
+        self.panes.setSizes([total - plots, plots])
+
     # -- booth -----------------------------------------------------------------------------
     def set_presentation(self, on: bool) -> None:
-        theme.apply(QApplication.instance(), presentation=on)
+        theme.apply(QApplication.instance(), presentation=on, screen_height=self.screen().geometry().height())
         self.showFullScreen() if on else self.showNormal()
 
     def set_auto_demo(self, on: bool) -> None:

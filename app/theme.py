@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QGraphicsItem
 
-__all__ = ["flow_color", "flow_path", "apply", "font_scale", "style_plot", "BACKGROUND", "PANEL", "TEXT", "MUTED", "GOOD", "BAD",
+__all__ = ["flow_color", "flow_path", "apply", "figure_font", "font_scale", "presentation_scale", "style_plot", "BACKGROUND", "PANEL", "TEXT", "MUTED", "GOOD", "BAD",
            "ACCENT", "GRID"]
 
 BACKGROUND = "#15171b"
@@ -26,7 +26,8 @@ BAD = "#ff5c5c"
 FLOW_COLORS = ["#4fc3f7", "#9ccc65", "#ffb74d", "#f06292", "#ba68c8", "#4db6ac"]  # coarse → fine
 
 BASE_POINT_SIZE = 11
-PRESENTATION_SCALE = 1.45
+PRESENTATION_SCALE = 1.45  # on a screen 1080 pixels high, the common booth monitor
+PRESENTATION_REFERENCE_HEIGHT = 1080
 
 
 def flow_color(flow: int) -> QColor:
@@ -44,8 +45,18 @@ def font_scale(app: QApplication | None = None) -> float:
     return app.font().pointSizeF() / BASE_POINT_SIZE if app else 1.0
 
 
-def apply(app: QApplication, presentation: bool = False) -> None:
-    """Install the palette, the fonts and the pyqtgraph defaults (call before building plots)."""
+def presentation_scale(screen_height: int | None = None) -> float:
+    """Presentation mode's font scale for a screen this many pixels high: 1.45 at 1080 or more,
+    in proportion below that (1.21 at 900), and never smaller than the normal fonts (a 720p
+    projector gets them), so that the whole window still fits on the screen."""
+    if not screen_height:
+        return PRESENTATION_SCALE
+    return max(1.0, min(PRESENTATION_SCALE, PRESENTATION_SCALE * screen_height / PRESENTATION_REFERENCE_HEIGHT))
+
+
+def apply(app: QApplication, presentation: bool = False, screen_height: int | None = None) -> None:
+    """Install the palette, the fonts and the pyqtgraph defaults (call before building plots);
+    ``screen_height`` sizes presentation mode's fonts (see :func:`presentation_scale`)."""
     app.setStyle("Fusion")
     palette = QPalette()
     roles = {
@@ -63,8 +74,9 @@ def apply(app: QApplication, presentation: bool = False) -> None:
         palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#5d636d"))
     app.setPalette(palette)
     font = QFont(app.font())
-    font.setPointSizeF(BASE_POINT_SIZE * (PRESENTATION_SCALE if presentation else 1.0))
+    font.setPointSizeF(BASE_POINT_SIZE * (presentation_scale(screen_height) if presentation else 1.0))
     app.setFont(font)
+    figure = figure_font(font)
     app.setStyleSheet(f"""
         QToolBar {{ background: {PANEL}; border: none; border-bottom: 1px solid {GRID}; spacing: 4px; padding: 3px; }}
         QToolButton {{ padding: 4px 8px; border-radius: 4px; }}
@@ -79,9 +91,19 @@ def apply(app: QApplication, presentation: bool = False) -> None:
         QProgressBar::chunk {{ background: {ACCENT}; }}
         QFrame#card {{ background: {PANEL}; border-radius: 6px; }}
         QLabel[role="muted"] {{ color: {MUTED}; }}
+        QLabel[role="figure"] {{ font-size: {figure.pointSizeF():.2f}pt; font-weight: bold; }}
         QLabel[role="banner"] {{ background: #4a3b12; color: #ffe8a3; padding: 8px; border-radius: 4px; }}
     """)
     pg.setConfigOptions(antialias=True, background=PANEL, foreground=TEXT)
+
+
+def figure_font(font: QFont | None = None) -> QFont:
+    """The large bold font of the figures beside the plots (labels with ``role="figure"``), from
+    the given or the application's font."""
+    figure = QFont(font or QApplication.instance().font())
+    figure.setPointSizeF(figure.pointSizeF() * 1.5)
+    figure.setBold(True)
+    return figure
 
 
 def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["DetailPanel", "TopBars"]
 
 PREVIEW_PX = 210
+COMPACT_PREVIEW_PX = 150  # short screens (see DetailPanel.set_compact)
 
 
 class TopBars(QWidget):
@@ -31,6 +32,7 @@ class TopBars(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.items: list[tuple[str, float]] = []
+        self.rows = 5
         self.colour = QColor(theme.ACCENT)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
 
@@ -39,11 +41,17 @@ class TopBars(QWidget):
         self.updateGeometry()
         self.update()
 
+    def set_rows(self, rows: int) -> None:
+        """Show the ``rows`` likeliest classes."""
+        self.rows = rows
+        self.updateGeometry()
+        self.update()
+
     def sizeHint(self) -> QSize:
-        return QSize(260, 5 * (self.fontMetrics().height() + 4))
+        return QSize(260, self.rows * (self.fontMetrics().height() + 4))
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(160, 5 * (self.fontMetrics().height() + 4))
+        return QSize(160, self.rows * (self.fontMetrics().height() + 4))
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -53,7 +61,7 @@ class TopBars(QWidget):
         name_w = min(self.width() * 0.45, max((fm.horizontalAdvance(n) for n, _ in self.items), default=0) + 10)
         pct_w = fm.horizontalAdvance("100.0%") + 8
         bar_w = max(10.0, self.width() - name_w - pct_w)
-        for i, (name, prob) in enumerate(self.items):
+        for i, (name, prob) in enumerate(self.items[: self.rows]):
             y = i * row_h
             p.setPen(QColor(theme.TEXT if i == 0 else theme.MUTED))
             p.drawText(QRectF(0, y, name_w - 8, row_h), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
@@ -74,6 +82,7 @@ class DetailPanel(QWidget):
         super().__init__(parent)
         self.preview = QLabel(self)
         self.preview.setFixedSize(PREVIEW_PX, PREVIEW_PX)
+        self._image: QImage | None = None  # the preview's source, kept to redraw it at another size
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setStyleSheet(f"background: {theme.BACKGROUND}; border: 1px solid {theme.GRID}; border-radius: 4px;")
         self.name = QLabel(self)
@@ -157,11 +166,22 @@ class DetailPanel(QWidget):
         marks = [(k + 1, t) for k, t in enumerate(thresholds) if math.isfinite(t)]  # the last exit takes all
         self.exit_thresholds.setData([x + d for x, _ in marks for d in (-0.3, 0.3)], [t for _, t in marks for _ in (0, 1)])
 
+    def set_compact(self, on: bool) -> None:
+        """Short screens: a smaller preview and the three likeliest classes instead of five, so that
+        the network diagram stays in view."""
+        side = COMPACT_PREVIEW_PX if on else PREVIEW_PX
+        if side == self.preview.width():
+            return
+        self.preview.setFixedSize(side, side)
+        self.top.set_rows(3 if on else 5)
+        self.set_preview(self._image)
+
     def set_preview(self, image: QImage | None) -> None:
+        self._image = image
         if image is None or image.isNull():
             self.preview.setPixmap(QPixmap())
             return
-        side = PREVIEW_PX - 4
+        side = self.preview.width() - 4
         # Small images (28×28 garments) are enlarged without blur, photos smoothly.
         mode = (Qt.TransformationMode.FastTransformation if max(image.width(), image.height()) < side // 3
                 else Qt.TransformationMode.SmoothTransformation)

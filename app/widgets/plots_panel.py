@@ -10,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QWidget
 
 from .. import theme
 
@@ -28,7 +28,7 @@ def _plot(parent: QWidget) -> pg.PlotWidget:
     widget.setMouseEnabled(False, False)
     widget.hideButtons()
     widget.disableAutoRange()  # ranges are set explicitly: auto-ranging per update redraws the axes
-    widget.setMinimumSize(220, 170)
+    widget.setMinimumSize(220, 140)
     return widget
 
 
@@ -72,17 +72,24 @@ class PlotsPanel(QWidget):
             caption.setProperty("role", "muted")
             value = QLabel("–", numbers)
             value.setObjectName(f"value_{key}")
+            value.setProperty("role", "figure")  # its font comes from the theme's style sheet
             self.values[key], self.captions[key] = value, caption
             grid.addWidget(caption, 2 * i, 0)
             grid.addWidget(value, 2 * i + 1, 0)
         grid.setRowStretch(10, 1)
         numbers.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        # On a short screen the figures scroll rather than holding the window taller than the screen.
+        self.numbers_area = QScrollArea(self)
+        self.numbers_area.setWidget(numbers)
+        self.numbers_area.setWidgetResizable(True)
+        self.numbers_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.numbers_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for widget in (self.savings_plot, self.histogram_plot, self.accuracy_plot):
             layout.addWidget(widget, 1)
-        layout.addWidget(numbers)
+        layout.addWidget(self.numbers_area)
         self._exits: list[ExitInfo] = []
         self._histogram_top = 0.0
         self._histogram: list[int] = []
@@ -98,13 +105,10 @@ class PlotsPanel(QWidget):
         theme.style_plot(self.savings_plot.getPlotItem(), "FLOPs saved", "threshold", "saved (%)")
         theme.style_plot(self.histogram_plot.getPlotItem(), "Exits taken", "exit", "images")
         theme.style_plot(self.accuracy_plot.getPlotItem(), "Accuracy vs cost", "mean MFLOPs / image", "accuracy (%)")
-        big = self.font()
-        big.setPointSizeF(big.pointSizeF() * 1.5)
-        big.setBold(True)
-        for label in self.values.values():
-            label.setFont(big)
         # A fixed width: values changing length must not re-lay out (and redraw) the plots.
-        self.numbers.setFixedWidth(QFontMetrics(big).horizontalAdvance("100.0 %  (10000 labelled)") + 20)
+        widest = QFontMetrics(theme.figure_font(self.font())).horizontalAdvance("100.0 %  (10000 labelled)")
+        self.numbers.setFixedWidth(widest + 20)
+        self.numbers_area.setFixedWidth(self.numbers.width() + self.numbers_area.verticalScrollBar().sizeHint().width())
 
     def set_model(self, exits: Sequence[ExitInfo]) -> None:
         self._exits = list(exits)

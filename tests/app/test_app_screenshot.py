@@ -28,14 +28,6 @@ def test_window_screenshot_is_not_blank(qtbot, window, tmp_path):
     assert window.detail.diagram.state()[0] is not None
 
 
-def test_presentation_mode_enlarges_fonts(qtbot, window):
-    before = window.font().pointSizeF()
-    window.actions.presentation.trigger()
-    assert window.font().pointSizeF() > before * 1.3
-    window.actions.presentation.trigger()
-    assert abs(window.font().pointSizeF() - before) < 0.01
-
-
 def test_screenshot_option_renders_the_window(tiny_weights, tmp_path, monkeypatch, qapp):
     """``--screenshot`` (how docs/screenshot.png is made) writes a PNG and remembers nothing."""
     import sys

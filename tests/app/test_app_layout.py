@@ -1,0 +1,91 @@
+"""The window on small screens: it fits a 720p projector or a 1366x768 laptop, the selected
+image's path through the network stays in view, and presentation fonts follow the screen."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, QRect
+from PySide6.QtWidgets import QApplication
+
+from app_helpers import wait_idle, wait_rows
+
+
+def _settled(qtbot, window, width: int, height: int) -> None:
+    window.resize(width, height)
+    qtbot.waitUntil(lambda: window.height() == height and sum(window.panes.sizes()) > 0.5 * height, timeout=5000)
+    qtbot.wait(50)
+
+
+def _bottom_in_view(widget, area) -> bool:
+    """Whether ``widget``'s bottom edge shows in the scroll area (not scrolled past its foot)."""
+    return widget.mapTo(area.viewport(), QPoint(0, widget.height())).y() <= area.viewport().height()
+
+
+def test_presentation_scale_follows_the_screen_height():
+    from app.theme import presentation_scale
+
+    assert presentation_scale(1080) == pytest.approx(1.45)
+    assert presentation_scale(2160) == pytest.approx(1.45)
+    assert presentation_scale(900) == pytest.approx(1.45 * 900 / 1080)
+    assert presentation_scale(720) == 1.0  # a 720p projector: normal fonts, the window still fits
+    assert presentation_scale(None) == pytest.approx(1.45)
+
+
+def test_presentation_mode_fonts_follow_the_screen(qtbot, window, monkeypatch):
+    before = window.font().pointSizeF()
+    real = window.screen()
+    for screen_height, scale in ((1080, 1.45), (720, 1.0)):
+        monkeypatch.setattr(real, "geometry", lambda h=screen_height: QRect(0, 0, 1920, h))
+        window.actions.presentation.trigger()
+        assert window.font().pointSizeF() == pytest.approx(before * scale)
+        window.actions.presentation.trigger()
+        assert window.font().pointSizeF() == pytest.approx(before)
+
+
+def test_window_fits_a_720p_screen(window):
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1280 and hint.height() <= 680
+
+
+@pytest.mark.parametrize("height", [680, 728])
+def test_a_short_window_keeps_the_network_path_in_view(qtbot, window, height):
+    from app.widgets.detail_panel import COMPACT_PREVIEW_PX
+
+    window.load_samples()
+    wait_rows(qtbot, window, 60)
+    wait_idle(qtbot, window)
+    window.results.selectRow(0)
+    _settled(qtbot, window, 1280, height)
+    area = window.detail.parentWidget().parentWidget()
+    assert window.detail.preview.width() == COMPACT_PREVIEW_PX
+    assert window.detail.top.rows == 3
+    assert _bottom_in_view(window.detail.diagram, area)
+    # Never squeezed below what its parts need: what does not fit scrolls.
+    assert window.detail.height() >= window.detail.minimumSizeHint().height()
+    assert window.plots.height() >= window.plots.minimumSizeHint().height()
+
+
+def test_a_tall_window_shows_everything_at_full_size(qtbot, window):
+    from app.widgets.detail_panel import PREVIEW_PX
+
+    _settled(qtbot, window, 1560, 1100)
+    area = window.detail.parentWidget().parentWidget()
+    assert window.detail.preview.width() == PREVIEW_PX
+    assert window.detail.top.rows == 5
+    assert _bottom_in_view(window.detail.confidence_plot, area)
+    assert window.plots.height() == 260  # the plots' full share at normal font size
+
+
+def test_the_divider_stays_where_the_user_put_it(qtbot, window):
+    _settled(qtbot, window, 1560, 1000)
+    total = sum(window.panes.sizes())
+    window.panes.setSizes([total - 400, 400])
+    window.panes.splitterMoved.emit(total - 400, 1)  # what a drag of the handle reports
+    _settled(qtbot, window, 1560, 1020)
+    assert window.plots.height() >= 395  # not pulled back to the default share
+
+
+def test_figures_beside_the_plots_keep_their_large_font(window):
+    value = window.plots.values["mflops"]
+    assert value.font().bold()
+    assert value.font().pointSizeF() == pytest.approx(1.5 * QApplication.instance().font().pointSizeF())
