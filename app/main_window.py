@@ -11,8 +11,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QObject, QStandardPaths, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QImage, QResizeEvent
-from PySide6.QtWidgets import (QApplication, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
-                               QProgressBar, QScrollArea, QSplitter, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
+                               QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from . import export, theme
 from .actions import Actions, add_actions, create_actions
@@ -20,7 +20,8 @@ from .auto_demo import AutoDemo
 from .controller import Controller
 from .resources import samples_dir
 from .settings import Settings
-from .widgets import BudgetPicker, DetailPanel, ModelCardDialog, PlotsPanel, ResultsView, ThresholdSlider
+from .widgets import (BudgetPicker, DetailPanel, FittingScrollArea, ModelCardDialog, PlotsPanel, ResultsView,
+                      ThresholdSlider)
 from .workers import LoadedModel, Pixels
 
 __all__ = ["MainWindow", "MODEL_SUFFIXES"]
@@ -28,35 +29,6 @@ __all__ = ["MainWindow", "MODEL_SUFFIXES"]
 MODEL_SUFFIXES = (".pt", ".pth", ".tar")
 COMPACT_BELOW_PX = 860  # window height (at normal font size) under which the detail panel compacts
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
-
-
-class FittingScrollArea(QScrollArea):
-    """Holds its widget at its own size, down to the widget's minimum height, and scrolls below
-    that: a 1366x768 laptop or a 720p projector gets a scroll bar, not a window taller than the
-    screen. (``widgetResizable`` would hold a widget with wrapped labels at its preferred height.)"""
-
-    def __init__(self, widget: QWidget, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setMinimumHeight(120)
-        self.setWidget(widget)
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
-            self._fit()  # its minimum changed (fonts, compact mode)
-        return super().eventFilter(watched, event)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._fit()
-
-    def _fit(self) -> None:
-        least = self.widget().minimumSizeHint()
-        width, height = self.width(), self.height()
-        if least.height() > height:
-            width -= self.verticalScrollBar().sizeHint().width()
-        self.widget().resize(max(width, least.width()), max(height, least.height()))
 
 
 class MainWindow(QMainWindow):
@@ -404,13 +376,13 @@ class MainWindow(QMainWindow):
 
     def share_height(self, total: int | None = None) -> None:
         """Height goes to the selected image first (its path through the network is the story):
-        the plots get what the whole detail panel leaves, between their minimum and 260 px at
-        normal font size. Applies until the user drags the divider."""
+        the detail panel asks for half-way between its minimum and its preferred height, the plots
+        get the rest, between their minimum and 260 px at normal font size. Applies until the user
+        drags the divider."""
         total = sum(self.panes.sizes()) if total is None else total
         least = self.plots.minimumSizeHint().height()
         if total < least + self.panes.widget(0).minimumSizeHint().height():
             return  # not laid out yet
-        # The detail panel asks for half-way between all of it in view and its preferred size.
         detail = (self.detail.minimumSizeHint().height() + self.detail.sizeHint().height()) // 2
         plots = min(round(260 * theme.font_scale()), max(least, total - detail))
         self.panes.setSizes([total - plots, plots])

@@ -2,11 +2,12 @@
 
 from .budget_picker import BudgetPicker
 from .detail_panel import DetailPanel
+from .fitting_scroll_area import FittingScrollArea
 from .model_card import ModelCardDialog, model_card_html
 from .network_diagram import NetworkDiagram
 from .plots_panel import PlotsPanel
 from .results_view import ResultsView
 from .threshold_slider import ThresholdSlider
 
-__all__ = ["BudgetPicker", "DetailPanel", "ModelCardDialog", "NetworkDiagram", "PlotsPanel", "ResultsView", "ThresholdSlider",
-           "model_card_html"]
+__all__ = ["BudgetPicker", "DetailPanel", "FittingScrollArea", "ModelCardDialog", "NetworkDiagram", "PlotsPanel",
+           "ResultsView", "ThresholdSlider", "model_card_html"]
