@@ -204,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from . import theme
     from .main_window import MainWindow
 
-    theme.apply(app, presentation=args.presentation, screen_height=app.primaryScreen().geometry().height())
+    theme.apply(app)
     scratch = tempfile.TemporaryDirectory() if args.screenshot else None  # a rendering changes no settings
     settings = Settings(QSettings(os.path.join(scratch.name, "settings.ini"), QSettings.Format.IniFormat)
                         if scratch else None)
@@ -215,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.resize(1560, 980)  # the documentation's size, whatever the (virtual) screen
     if args.presentation:
         window.actions.presentation.setChecked(True)
-        window.showFullScreen()
+        window.set_presentation(True)  # fonts for this window's screen, then full screen
     else:
         window.show()
     window.start(args.weights, budget=args.budget)

@@ -368,18 +368,17 @@ class MainWindow(QMainWindow):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.panes and event.type() == QEvent.Type.Resize and not self._user_split:
             # Filters see the event before the splitter has shared out its new height.
-            self.share_height(event.size().height() - self.panes.handleWidth())
+            self._share_height(event.size().height() - self.panes.handleWidth())
         return super().eventFilter(watched, event)
 
     def _split_by_user(self) -> None:
         self._user_split = True
 
-    def share_height(self, total: int | None = None) -> None:
+    def _share_height(self, total: int) -> None:
         """Height goes to the selected image first (its path through the network is the story):
         the detail panel asks for half-way between its minimum and its preferred height, the plots
         get the rest, between their minimum and 260 px at normal font size. Applies until the user
         drags the divider."""
-        total = sum(self.panes.sizes()) if total is None else total
         least = self.plots.minimumSizeHint().height()
         if total < least + self.panes.widget(0).minimumSizeHint().height():
             return  # not laid out yet

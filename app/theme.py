@@ -91,16 +91,18 @@ def apply(app: QApplication, presentation: bool = False, screen_height: int | No
         QProgressBar::chunk {{ background: {ACCENT}; }}
         QFrame#card {{ background: {PANEL}; border-radius: 6px; }}
         QLabel[role="muted"] {{ color: {MUTED}; }}
+        /* Large labels by role: a widget's own setFont does not survive the app's font change (F11). */
         QLabel[role="figure"] {{ font-size: {figure.pointSizeF():.2f}pt; font-weight: bold; }}
+        QLabel[role="headline"] {{ font-size: {font.pointSizeF() * 1.9:.2f}pt; font-weight: bold; }}
         QLabel[role="banner"] {{ background: #4a3b12; color: #ffe8a3; padding: 8px; border-radius: 4px; }}
     """)
     pg.setConfigOptions(antialias=True, background=PANEL, foreground=TEXT)
 
 
-def figure_font(font: QFont | None = None) -> QFont:
-    """The large bold font of the figures beside the plots (labels with ``role="figure"``), from
-    the given or the application's font."""
-    figure = QFont(font or QApplication.instance().font())
+def figure_font(font: QFont) -> QFont:
+    """The large bold font of labels with ``role="figure"`` (the threshold, the figures beside the
+    plots), from the text font ``font``."""
+    figure = QFont(font)
     figure.setPointSizeF(figure.pointSizeF() * 1.5)
     figure.setBold(True)
     return figure

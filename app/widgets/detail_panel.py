@@ -91,6 +91,7 @@ class DetailPanel(QWidget):
         self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.prediction = QLabel("Drop images or folders here, or press Samples", self)
         self.prediction.setWordWrap(True)
+        self.prediction.setProperty("role", "headline")  # its font comes from the theme's style sheet
         self.prediction.setTextFormat(Qt.TextFormat.PlainText)
         self.facts = QLabel(self)
         self.facts.setWordWrap(True)
@@ -144,10 +145,6 @@ class DetailPanel(QWidget):
 
     def _restyle(self) -> None:
         theme.style_plot(self.confidence_plot.getPlotItem(), "Confidence at each exit", "exit", "confidence")
-        big = self.font()
-        big.setPointSizeF(big.pointSizeF() * 1.9)
-        big.setBold(True)
-        self.prediction.setFont(big)
 
     def set_model(self, config: RANetConfig | None, exits: Sequence[ExitInfo]) -> None:
         self._exits = list(exits)

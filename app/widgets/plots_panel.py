@@ -10,9 +10,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from .. import theme
+from .fitting_scroll_area import FittingScrollArea
 
 if TYPE_CHECKING:
     from ranet import ExitInfo
@@ -79,10 +80,7 @@ class PlotsPanel(QWidget):
         grid.setRowStretch(10, 1)
         numbers.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
         # On a short screen the figures scroll rather than holding the window taller than the screen.
-        self.numbers_area = QScrollArea(self)
-        self.numbers_area.setWidget(numbers)
-        self.numbers_area.setWidgetResizable(True)
-        self.numbers_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.numbers_area = FittingScrollArea(numbers, self)
         self.numbers_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         layout = QHBoxLayout(self)

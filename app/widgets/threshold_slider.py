@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
 from .. import theme
@@ -27,6 +28,8 @@ class ThresholdSlider(QWidget):
         self.number = QLabel(self)
         self.number.setObjectName("threshold_value")
         self.number.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        for label in (self.title, self.number):
+            label.setProperty("role", "figure")  # large and bold, from the theme's style sheet
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         layout.addWidget(self.title)
@@ -44,12 +47,7 @@ class ThresholdSlider(QWidget):
         super().changeEvent(event)
 
     def _restyle(self) -> None:
-        font = self.font()
-        font.setPointSizeF(font.pointSizeF() * 1.5)
-        font.setBold(True)
-        self.number.setFont(font)
-        self.title.setFont(font)
-        self.number.setMinimumWidth(self.number.fontMetrics().horizontalAdvance("0.0000"))
+        self.number.setMinimumWidth(QFontMetrics(theme.figure_font(self.font())).horizontalAdvance("0.0000"))
 
     def set_in_force(self, in_force: bool) -> None:
         """Dimmed while a calibrated budget decides the exits; moving the slider brings it back."""

@@ -89,3 +89,15 @@ def test_figures_beside_the_plots_keep_their_large_font(window):
     value = window.plots.values["mflops"]
     assert value.font().bold()
     assert value.font().pointSizeF() == pytest.approx(1.5 * QApplication.instance().font().pointSizeF())
+
+
+def test_large_labels_follow_presentation_mode(qtbot, window, monkeypatch):
+    """F11 in a running window: the threshold, the figures and the predicted class grow with it."""
+    monkeypatch.setattr(window.screen(), "geometry", lambda: QRect(0, 0, 1920, 1080))
+    window.actions.presentation.trigger()
+    text = QApplication.instance().font().pointSizeF()
+    for label, scale in ((window.slider.title, 1.5), (window.slider.number, 1.5), (window.plots.values["ms"], 1.5),
+                         (window.detail.prediction, 1.9)):
+        assert label.font().bold()
+        assert label.font().pointSizeF() == pytest.approx(scale * text, abs=0.01)  # the style sheet: 2 decimals
+    window.actions.presentation.trigger()
