@@ -49,6 +49,15 @@ class Cell(NamedTuple):
 
 HEADERS = {Column.IMAGE: "Image", Column.PREDICTION: "Prediction", Column.CONFIDENCE: "Confidence",
            Column.EXIT: "Exit", Column.RESOLUTION: "Left at", Column.TRUTH: "Label"}
+HEADER_TIPS = {
+    Column.IMAGE: "The image and its file name",
+    Column.PREDICTION: "The class predicted by the exit where the image stopped",
+    Column.CONFIDENCE: "The predicted class's softmax probability at that exit; "
+                       "the image stops at the first exit where it reaches the threshold",
+    Column.EXIT: "The exit (classifier) where the image stopped, counted from the cheapest",
+    Column.RESOLUTION: "The finest input resolution the network used for this image",
+    Column.TRUTH: "The true class, from the image's folder name (✓ right, ✗ wrong); empty when unknown",
+}
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -103,8 +112,12 @@ class ResultsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(Column)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return HEADERS[Column(section)]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS[Column(section)]
         return None
 
     def _summary(self, row: int) -> RowSummary:

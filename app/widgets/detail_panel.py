@@ -24,6 +24,8 @@ __all__ = ["DetailPanel", "TopBars"]
 
 PREVIEW_PX = 210
 COMPACT_PREVIEW_PX = 150  # short screens (see DetailPanel.set_compact)
+# The threshold line's name sits past the last exit, where it never covers a point.
+THRESHOLD_LABEL_ROOM = 1.2  # in exits
 
 
 class TopBars(QWidget):
@@ -103,15 +105,15 @@ class DetailPanel(QWidget):
         self.confidence_plot.setMouseEnabled(False, False)
         self.confidence_plot.hideButtons()
         self.confidence_plot.disableAutoRange()
-        self.confidence_plot.setMinimumHeight(120)
         self.confidence_line = self.confidence_plot.plot(pen=pg.mkPen(theme.MUTED, width=2))
         self.confidence_points = pg.ScatterPlotItem(size=12, pen=pg.mkPen(None))
         self.taken_point = pg.ScatterPlotItem(size=22, pen=pg.mkPen("#ffffff", width=2.5), brush=pg.mkBrush(None))
-        self.threshold_line = pg.InfiniteLine(angle=0, pen=pg.mkPen(theme.BAD, width=2, style=Qt.PenStyle.DashLine),
-                                              label="threshold", labelOpts={"position": 0.08, "color": theme.BAD})
+        self.threshold_line = pg.PlotDataItem(pen=pg.mkPen(theme.BAD, width=2, style=Qt.PenStyle.DashLine))
+        self.threshold_label = pg.TextItem("threshold", color=theme.BAD, anchor=(0, 0.5))
         # A calibrated budget's thresholds, one short dash per exit, in place of the line.
         self.exit_thresholds = pg.PlotDataItem(pen=pg.mkPen(theme.BAD, width=3), connect="pairs")
-        for item in (self.confidence_points, self.taken_point, self.threshold_line, self.exit_thresholds):
+        for item in (self.confidence_points, self.taken_point, self.threshold_line, self.threshold_label,
+                     self.exit_thresholds):
             self.confidence_plot.addItem(item)
         self.confidence_plot.setYRange(-0.1, 1.12, padding=0)  # room for a marker at 0 and at 1
         self.confidence_plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.5, 1)]])
@@ -134,6 +136,7 @@ class DetailPanel(QWidget):
         layout.addWidget(self.diagram, 1)
         layout.addWidget(self.confidence_plot, 1)
         self._exits: list[ExitInfo] = []
+        self._thresholds: float | Sequence[float] = 0.9
         self.detail: RowDetail | None = None
         self._restyle()
         self.show_detail(None, 0.9)
@@ -145,19 +148,26 @@ class DetailPanel(QWidget):
 
     def _restyle(self) -> None:
         theme.style_plot(self.confidence_plot.getPlotItem(), "Confidence at each exit", "exit", "confidence")
+        self.confidence_plot.setMinimumHeight(round(120 * theme.font_scale()))  # room for 0, 0.5 and 1
+        self.threshold_label.setFont(self.confidence_plot.getAxis("left").style["tickFont"])
 
     def set_model(self, config: RANetConfig | None, exits: Sequence[ExitInfo]) -> None:
         self._exits = list(exits)
         self.detail = None
         self.diagram.set_model(config, exits)
         self.confidence_plot.getAxis("bottom").setTicks([[(i + 1, str(i + 1)) for i in range(len(exits))]])
-        self.confidence_plot.setXRange(0.6, len(exits) + 0.4, padding=0)
+        self.confidence_plot.setXRange(0.6, len(exits) + 0.4 + THRESHOLD_LABEL_ROOM, padding=0)
+        self._show_thresholds(self._thresholds)  # the line's length follows the number of exits
 
     def _show_thresholds(self, thresholds: float | Sequence[float]) -> None:
+        self._thresholds = thresholds
         single = isinstance(thresholds, (int, float))
         self.threshold_line.setVisible(single)
+        self.threshold_label.setVisible(single)
         if single:
-            self.threshold_line.setValue(thresholds)
+            end = len(self._exits) + 0.4
+            self.threshold_line.setData([0.6, end], [thresholds, thresholds])
+            self.threshold_label.setPos(end + 0.05, thresholds)
             self.exit_thresholds.setData([], [])
             return
         marks = [(k + 1, t) for k, t in enumerate(thresholds) if math.isfinite(t)]  # the last exit takes all

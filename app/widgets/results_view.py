@@ -91,6 +91,13 @@ class ResultDelegate(QStyledItemDelegate):
 
 
 class ResultsView(QTableView):
+    """The table. Columns get their widths from the font; when the view is too narrow for all of
+    them, the decision columns give up their spare room (down to their content) before the file
+    name is squeezed, until the user sizes a column by hand."""
+
+    #: the file-name room the Image column keeps before other columns shrink
+    NAME_SAMPLE = "test_00000.png"
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setItemDelegate(ResultDelegate(self))
@@ -103,8 +110,13 @@ class ResultsView(QTableView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.verticalHeader().hide()
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.horizontalHeader().setHighlightSections(False)
-        self.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header = self.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header.sectionResized.connect(self._section_resized)
+        self._fitting = False
+        self.user_sized_columns = False
         self._resize_columns()
 
     def setModel(self, model) -> None:
@@ -113,8 +125,17 @@ class ResultsView(QTableView):
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.FontChange:
+            self.user_sized_columns = False  # widths chosen for the old font no longer fit
             self._resize_columns()
         super().changeEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _section_resized(self, column: int, _old: int, _new: int) -> None:
+        if not self._fitting and column != Column.IMAGE:
+            self.user_sized_columns = True
 
     def _resize_columns(self) -> None:
         """From the font, never from the rows: measuring 10,000 rows would stall the GUI."""
@@ -123,9 +144,31 @@ class ResultsView(QTableView):
         header = self.horizontalHeader()
         if self.model() is None:
             return
-        widths = {Column.PREDICTION: "Ankle boot ·", Column.CONFIDENCE: "Confidence", Column.EXIT: " Exit ≥0 ",
-                  Column.RESOLUTION: "Left at 00", Column.TRUTH: "✗ T-shirt/top"}
-        for column, sample in widths.items():
+        for column in self._column_samples():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(column, fm.horizontalAdvance(sample) + 24)
         header.setSectionResizeMode(Column.IMAGE, QHeaderView.ResizeMode.Stretch)
+        self._fit_columns()
+
+    def _column_samples(self) -> dict[Column, tuple[str, str]]:
+        """Per column: the text its comfortable width is measured on, and the least it may show."""
+        return {Column.PREDICTION: ("Ankle boot ·", "Ankle boot"), Column.CONFIDENCE: ("Confidence", "100.0%"),
+                Column.EXIT: (" Exit ≥0 ", "Exit"), Column.RESOLUTION: ("Left at 00", "32×32"),
+                Column.TRUTH: ("✗ T-shirt/top", "✓ Ankle boot")}
+
+    def _fit_columns(self) -> None:
+        if self.model() is None or self.user_sized_columns:
+            return
+        fm = self.fontMetrics()
+        samples = self._column_samples()
+        wanted = {c: fm.horizontalAdvance(comfortable) + 24 for c, (comfortable, _) in samples.items()}
+        least = {c: fm.horizontalAdvance(minimum) + 16 for c, (_, minimum) in samples.items()}
+        image = self.verticalHeader().defaultSectionSize() + fm.horizontalAdvance(self.NAME_SAMPLE) + 22
+        shortfall = image + sum(wanted.values()) - self.viewport().width()
+        slack = sum(wanted[c] - least[c] for c in samples)
+        share = min(1.0, max(0.0, shortfall) / slack) if slack else 0.0
+        self._fitting = True
+        try:
+            for column in samples:
+                self.horizontalHeader().resizeSection(column, round(wanted[column] - share * (wanted[column] - least[column])))
+        finally:
+            self._fitting = False

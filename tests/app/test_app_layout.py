@@ -4,7 +4,7 @@ image's path through the network stays in view, and presentation fonts follow th
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication
 
 from app_helpers import wait_idle, wait_rows
@@ -100,4 +100,60 @@ def test_large_labels_follow_presentation_mode(qtbot, window, monkeypatch):
                          (window.detail.prediction, 1.9)):
         assert label.font().bold()
         assert label.font().pointSizeF() == pytest.approx(scale * text, abs=0.01)  # the style sheet: 2 decimals
+    window.actions.presentation.trigger()
+
+
+def _name_room(view) -> int:
+    """The pixels the Image column's painter leaves for the file name: 6 px margins, a square
+    thumbnail as tall as the row less 6 px, 10 px gap."""
+    from app.results_model import Column
+
+    return view.columnWidth(Column.IMAGE) - view.verticalHeader().defaultSectionSize() - 16
+
+
+def test_a_narrow_table_keeps_the_file_names_readable(qtbot, window):
+    from app.results_model import Column
+
+    view = window.results
+    _settled(qtbot, window, 1280, 720)
+    assert view.viewport().width() < 700  # narrow enough that the comfortable widths do not all fit
+    assert _name_room(view) >= view.fontMetrics().horizontalAdvance("test_05967.png")
+    assert view.columnWidth(Column.PREDICTION) >= view.fontMetrics().horizontalAdvance("Ankle boot")
+    # A header squeezed to "Confid…" still says what its column means.
+    tip = view.model().headerData(Column.CONFIDENCE, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert "threshold" in tip
+    _settled(qtbot, window, 1900, 1000)
+    assert view.columnWidth(Column.CONFIDENCE) >= view.fontMetrics().horizontalAdvance("Confidence") + 24
+
+
+def test_a_column_the_user_sized_stays_so(qtbot, window):
+    from app.results_model import Column
+
+    view = window.results
+    _settled(qtbot, window, 1560, 1000)
+    view.horizontalHeader().resizeSection(Column.TRUTH, 300)  # what dragging a header edge does
+    _settled(qtbot, window, 1280, 720)
+    assert view.columnWidth(Column.TRUTH) == 300
+
+
+def test_confidence_plot_stays_readable_on_a_presentation_screen(qtbot, window, monkeypatch):
+    """At 1.45x fonts the plot keeps room for its 0, 0.5 and 1 ticks, and the threshold's name sits
+    past the last exit instead of on the points."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QFontMetrics
+
+    window.load_samples()
+    wait_rows(qtbot, window, 60)
+    wait_idle(qtbot, window)
+    window.results.selectRow(59)
+    monkeypatch.setattr(window.screen(), "geometry", lambda: QRect(0, 0, 1920, 1080))
+    window.actions.presentation.trigger()
+    _settled(qtbot, window, 1920, 1080)
+    plot = window.detail.confidence_plot
+    box = plot.getViewBox()
+    unit = box.mapViewToScene(QPointF(1, 0)).y() - box.mapViewToScene(QPointF(1, 1)).y()
+    assert unit >= 3 * QFontMetrics(plot.getAxis("left").style["tickFont"]).height()
+    label = window.detail.threshold_label
+    assert label.isVisible() and label.pos().x() > len(window.controller.session.exits)
+    assert label.pos().y() == pytest.approx(window.slider.value())
     window.actions.presentation.trigger()
