@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
+
 from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QObject, QStandardPaths, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QImage, QResizeEvent
 from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
@@ -20,8 +22,8 @@ from .auto_demo import AutoDemo
 from .controller import Controller
 from .resources import samples_dir
 from .settings import Settings
-from .widgets import (BudgetPicker, DetailPanel, FittingScrollArea, ModelCardDialog, PlotsPanel, ResultsView,
-                      ThresholdSlider)
+from .widgets import (BudgetPicker, DetailPanel, FilterBar, FittingScrollArea, ModelCardDialog, PlotsPanel,
+                      ResultsView, ThresholdSlider)
 from .workers import LoadedModel, Pixels
 
 __all__ = ["MainWindow", "MODEL_SUFFIXES"]
@@ -47,6 +49,7 @@ class MainWindow(QMainWindow):
         self.budget_picker = BudgetPicker(self)
         self.results = ResultsView(self)
         self.results.setModel(self.controller.results)
+        self.filter_bar = FilterBar(self)
         self.detail = DetailPanel(self)
         self.plots = PlotsPanel(self)
         self.banner = QLabel(self)
@@ -69,7 +72,13 @@ class MainWindow(QMainWindow):
     # -- construction ----------------------------------------------------------------------
     def _build_layout(self) -> None:
         top = QSplitter(Qt.Orientation.Horizontal, self)
-        top.addWidget(self.results)
+        table = QWidget(self)
+        column = QVBoxLayout(table)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.filter_bar)
+        column.addWidget(self.results)
+        top.addWidget(table)
         top.addWidget(FittingScrollArea(self.detail, self))
         top.setStretchFactor(0, 5)
         top.setStretchFactor(1, 6)
@@ -143,6 +152,9 @@ class MainWindow(QMainWindow):
         self.budget_picker.budgetChosen.connect(c.set_budget)
         c.budgetChanged.connect(self._budget_changed)
         self.results.selectionModel().currentRowChanged.connect(self._select)
+        self.filter_bar.filterChanged.connect(self._apply_filter)
+        # A click on a bar lists that exit's images; a second click on it lists all again.
+        self.plots.exitClicked.connect(lambda k: self.filter_bar.choose(None if self.filter_bar.current == k else k))
 
     # -- start-up and model ----------------------------------------------------------------
     def start(self, weights: str | None = None, budget: str | None = None) -> None:
@@ -179,6 +191,8 @@ class MainWindow(QMainWindow):
         self.flops_label.setText(f"full network {loaded.exits[-1].flops / 1e6:.1f} MFLOPs")
         self.detail.set_model(loaded.model.config, loaded.exits)
         self.plots.set_model(loaded.exits)
+        self.filter_bar.set_exits(loaded.exits)
+        self._apply_filter()
         Actions.set_enabled(self.actions.needs_model, True)
         self.statusBar().showMessage(f"Loaded {meta.name}", 5000)
         if self._start_budget is not None:
@@ -274,8 +288,7 @@ class MainWindow(QMainWindow):
         errors = session.stats().errors if session else 0
         self.count_label.setText(f"{n} images" + (f", <span style='color:{theme.BAD}'>{errors} unreadable</span>"
                                                   if errors else ""))
-        if n and not self.results.currentIndex().isValid():
-            self.results.selectRow(0)
+        self._apply_filter()  # also selects the first shown row when none is selected
 
     def _select(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.detail.set_preview(self.controller.previews.get(current.row()) if current.isValid() else None)
@@ -304,7 +317,16 @@ class MainWindow(QMainWindow):
         c = self.controller
         self.plots.set_operating_point(c.threshold if c.budget is None else None,
                                        c.session.stats() if c.session else None)
+        self._apply_filter()
         self._refresh_detail()
+
+    def _apply_filter(self) -> None:
+        """The filter bar's choice, re-applied whenever rows arrive or decisions change."""
+        session, show = self.controller.session, self.filter_bar.current
+        keep = session.matching(show) if session is not None else np.zeros(0, dtype=np.bool_)
+        self.results.show_rows(keep)
+        self.filter_bar.set_counts(int(keep.sum()), len(keep))
+        self.plots.highlight_exit(show if isinstance(show, int) else None)
 
     def _refresh_detail(self) -> None:
         session, index = self.controller.session, self.results.currentIndex()
@@ -321,7 +343,7 @@ class MainWindow(QMainWindow):
             if self.actions.samples.isEnabled() and not self.controller.busy:
                 self.load_samples()
             return
-        self.results.selectRow((self.results.currentIndex().row() + 1) % model.rowCount())
+        self.results.selectRow(self.results.next_shown_row(self.results.currentIndex().row()))
 
     # -- export ----------------------------------------------------------------------------
     def _save_path(self, title: str, name: str, file_filter: str) -> str | None:

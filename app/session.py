@@ -24,6 +24,8 @@ from PIL import Image
 from ranet import ExitInfo, ExitResult
 from ranet.policies import exits_for_thresholds, per_exit_thresholds
 
+from .results_model import WRONG, RowFilter
+
 __all__ = ["Outcome", "Record", "RowSummary", "RowDetail", "Stats", "Curves", "Session", "TOP_K"]
 
 TOP_K = 5
@@ -269,6 +271,20 @@ class Session:
             ms=float(ms.mean()) if len(ms) else math.nan,
             histogram=torch.bincount(taken, minlength=self.k).tolist(),
         )
+
+    def matching(self, show: RowFilter) -> np.ndarray:
+        """Which rows ``show`` keeps, as a boolean mask: every row (None), the wrong answers
+        ("wrong"), or the images that left at exit ``show`` (0-based) at the current thresholds."""
+        n = len(self)
+        if show is None:
+            return np.ones(n, dtype=np.bool_)
+        decided = self._ok[:n] & ~self._pending[:n]
+        shown = self._shown[:n]
+        if show == WRONG:
+            truth = self._truth[:n]
+            predicted = np.take_along_axis(self._pred[:n], shown[:, None], axis=1)[:, 0]
+            return decided & (truth >= 0) & (predicted != truth)
+        return decided & (shown == show)
 
     def _sweep(self, rows: np.ndarray) -> None:
         """Add the rows among ``rows`` that just became complete to the threshold sweeps."""

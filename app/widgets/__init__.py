@@ -2,6 +2,7 @@
 
 from .budget_picker import BudgetPicker
 from .detail_panel import DetailPanel
+from .filter_bar import FilterBar
 from .fitting_scroll_area import FittingScrollArea
 from .model_card import ModelCardDialog, model_card_html
 from .network_diagram import NetworkDiagram
@@ -9,5 +10,5 @@ from .plots_panel import PlotsPanel
 from .results_view import ResultsView
 from .threshold_slider import ThresholdSlider
 
-__all__ = ["BudgetPicker", "DetailPanel", "FittingScrollArea", "ModelCardDialog", "NetworkDiagram", "PlotsPanel",
+__all__ = ["BudgetPicker", "DetailPanel", "FilterBar", "FittingScrollArea", "ModelCardDialog", "NetworkDiagram", "PlotsPanel",
            "ResultsView", "ThresholdSlider", "model_card_html"]

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from .. import theme
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from ..session import Curves, Stats
 
 __all__ = ["PlotsPanel"]
+
+
+BAR_WIDTH = 0.72
 
 
 def _plot(parent: QWidget) -> pg.PlotWidget:
@@ -35,7 +38,10 @@ def _plot(parent: QWidget) -> pg.PlotWidget:
 
 class PlotsPanel(QWidget):
     """``set_model`` per model, ``set_curves`` when the cache grows, ``set_operating_point`` per
-    slider move (cheap: a few ``setData`` calls)."""
+    slider move (cheap: a few ``setData`` calls). A click on a bar of the exit histogram emits
+    ``exitClicked`` with that exit (0-based)."""
+
+    exitClicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,8 +54,12 @@ class PlotsPanel(QWidget):
             self.savings_plot.addItem(item)
         self.savings_plot.setRange(xRange=(0, 1), yRange=(0, 100), padding=0.02)
 
-        self.histogram = pg.BarGraphItem(x=[], height=[], width=0.72)
+        self.histogram = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, pen=pg.mkPen(None))
         self.histogram_plot.addItem(self.histogram)
+        self.histogram_plot.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.histogram_plot.setToolTip("Click a bar to list the images that left at that exit")
+        self.histogram_plot.scene().sigMouseClicked.connect(self._histogram_clicked)
+        self._highlight: int | None = None
 
         self.accuracy_curve = self.accuracy_plot.plot(pen=pg.mkPen(theme.ACCENT, width=2.5))
         self.exit_points = pg.ScatterPlotItem(size=9, pen=pg.mkPen(None))
@@ -165,8 +175,7 @@ class PlotsPanel(QWidget):
         self.savings_point.setData(*(([threshold], [stats.savings]) if threshold is not None else ([], [])))
         if stats.histogram != self._histogram:
             self._histogram = stats.histogram
-            brushes = [pg.mkBrush(theme.flow_color(e.flow)) for e in self._exits]
-            self.histogram.setOpts(x=np.arange(1, len(stats.histogram) + 1), height=stats.histogram, brushes=brushes)
+            self._draw_histogram()
         top = stats.decided * 1.05  # fixed while the slider moves: re-ranging redraws the axes
         if top != self._histogram_top:
             self._histogram_top = top
@@ -182,6 +191,30 @@ class PlotsPanel(QWidget):
                                         if stats.accuracy is not None else "no labels")
         self.values["ms"].setText(f"{stats.ms:.2f} ms" if not math.isnan(stats.ms) else "–")
         self._show_counts(stats)
+
+    def highlight_exit(self, exit: int | None) -> None:
+        """Dim every bar but ``exit``'s (None: none dimmed), e.g. while the table lists that exit."""
+        if exit != self._highlight:
+            self._highlight = exit
+            self._draw_histogram()
+
+    def _draw_histogram(self) -> None:
+        brushes = []
+        for k, info in enumerate(self._exits[: len(self._histogram)]):
+            colour = QColor(theme.flow_color(info.flow))
+            if self._highlight is not None and k != self._highlight:
+                colour.setAlpha(70)
+            brushes.append(pg.mkBrush(colour))
+        self.histogram.setOpts(x=np.arange(1, len(self._histogram) + 1), height=self._histogram, brushes=brushes)
+
+    def _histogram_clicked(self, event) -> None:
+        box = self.histogram_plot.getViewBox()
+        if not box.sceneBoundingRect().contains(event.scenePos()):
+            return
+        x = box.mapSceneToView(event.scenePos()).x()
+        exit = round(x) - 1
+        if 0 <= exit < len(self._exits) and abs(x - (exit + 1)) <= BAR_WIDTH / 2:
+            self.exitClicked.emit(exit)
 
     def _show_counts(self, stats: Stats | None) -> None:
         self.values["images"].setText(str(stats.images) if stats else "0")

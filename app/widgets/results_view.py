@@ -6,6 +6,7 @@ ones; a thumbnail is asked for when its row is first painted.
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView
@@ -117,11 +118,43 @@ class ResultsView(QTableView):
         header.sectionResized.connect(self._section_resized)
         self._fitting = False
         self.user_sized_columns = False
+        self._hidden = np.zeros(0, dtype=np.bool_)
         self._resize_columns()
 
     def setModel(self, model) -> None:
         super().setModel(model)
+        model.modelReset.connect(self._forget_hidden)  # a new session shows every row again
         self._resize_columns()
+
+    def _forget_hidden(self) -> None:
+        self._hidden = np.zeros(0, dtype=np.bool_)
+
+    def show_rows(self, keep: np.ndarray) -> None:
+        """Show only the rows where ``keep`` is True. Touches only rows whose state changes, so a
+        slider move over ten thousand rows costs what it changes; if the selected row is hidden,
+        the first shown row is selected instead."""
+        hidden = ~keep
+        before = np.zeros(len(hidden), dtype=np.bool_)
+        before[: min(len(self._hidden), len(hidden))] = self._hidden[: len(hidden)]
+        for row in np.flatnonzero(hidden != before):
+            self.setRowHidden(int(row), bool(hidden[row]))
+        self._hidden = hidden
+        current = self.currentIndex().row()
+        if current < 0 or (current < len(hidden) and hidden[current]):
+            shown = np.flatnonzero(keep)
+            if len(shown):
+                self.selectRow(int(shown[0]))
+            elif current >= 0:  # nothing to show: no selection rather than a hidden one
+                self.setCurrentIndex(QModelIndex())
+
+    def next_shown_row(self, row: int) -> int:
+        """The first shown row after ``row``, wrapping around; ``row`` itself if none."""
+        n = self.model().rowCount() if self.model() is not None else 0
+        for step in range(1, n + 1):
+            candidate = (row + step) % n
+            if candidate >= len(self._hidden) or not self._hidden[candidate]:
+                return candidate
+        return row
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.FontChange:

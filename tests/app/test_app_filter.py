@@ -1,0 +1,90 @@
+"""The table's filter: all images, the wrong answers, or one exit's images, chosen in the filter bar
+or by clicking a bar of the exit histogram, and kept up to date as the threshold moves."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtTest import QTest
+
+from app_helpers import wait_idle, wait_rows
+
+
+def _classified(qtbot, window) -> None:
+    window.load_samples()
+    wait_rows(qtbot, window, 60)
+    wait_idle(qtbot, window)
+
+
+def _shown_rows(window) -> set[int]:
+    return {r for r in range(window.controller.results.rowCount()) if not window.results.isRowHidden(r)}
+
+
+def _rows_at(window, exit: int) -> set[int]:
+    s = window.controller.session
+    return {r for r in range(len(s)) if not s.summary(r).pending and not s.summary(r).error and s.summary(r).exit == exit}
+
+
+def _click_bar(qtbot, window, exit: int) -> None:
+    """A real mouse click on the middle of the bar of ``exit`` (0-based) in 'Exits taken'."""
+    plot = window.plots.histogram_plot
+    box = plot.getViewBox()
+    top = box.viewRange()[1][1]
+    scene = box.mapViewToScene(QPointF(exit + 1, top * 0.02))  # the foot of the bar: every bar has one
+    at = plot.mapFromScene(scene)
+    QTest.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(at.x(), at.y()))
+    qtbot.wait(20)
+
+
+def test_clicking_a_histogram_bar_lists_that_exits_images(qtbot, window):
+    _classified(qtbot, window)
+    window.slider.setValue(0.5)
+    for exit in (0, len(window.controller.session.exits) - 1):
+        _click_bar(qtbot, window, exit)
+        assert window.filter_bar.current == exit
+        assert _shown_rows(window) == _rows_at(window, exit)
+        assert window.filter_bar.count.text() == f"{len(_rows_at(window, exit))} of 60 shown"
+        assert window.plots.histogram.opts["brushes"][exit].color().alpha() == 255
+    _click_bar(qtbot, window, len(window.controller.session.exits) - 1)  # the same bar again: all images
+    assert window.filter_bar.current is None and _shown_rows(window) == set(range(60))
+    assert all(b.color().alpha() == 255 for b in window.plots.histogram.opts["brushes"])
+
+
+def test_wrong_answers_filter(qtbot, window):
+    from app.results_model import WRONG
+
+    _classified(qtbot, window)
+    window.filter_bar.choose(WRONG)
+    s = window.controller.session
+    wrong = {r for r in range(len(s)) if s.detail(r).correct is False}
+    assert _shown_rows(window) == wrong
+    if wrong:
+        assert window.results.currentIndex().row() in wrong  # the selection moved to a shown row
+    else:
+        assert not window.results.currentIndex().isValid()
+
+
+def test_the_filter_follows_the_threshold(qtbot, window):
+    _classified(qtbot, window)
+    session = window.controller.session
+    window.slider.setValue(1.0)  # nobody leaves early
+    window.filter_bar.choose(0)
+    assert _shown_rows(window) == set()
+    middle = float(np.median(session.conf[:60, 0].numpy()))
+    window.slider.setValue(middle + 0.0005)  # about half leave at the first exit
+    shown = _shown_rows(window)
+    assert shown == _rows_at(window, 0) and 0 < len(shown) < 60
+    assert window.results.currentIndex().row() in shown
+    window.slider.setValue(0.0)
+    assert _shown_rows(window) == set(range(60))
+
+
+def test_a_new_model_shows_every_image_again(qtbot, window, tiny_weights):
+    _classified(qtbot, window)
+    window.filter_bar.choose(0)
+    window.controller.load_model(str(tiny_weights))
+    qtbot.waitUntil(lambda: window.filter_bar.current is None, timeout=60_000)
+    window.load_samples()
+    wait_rows(qtbot, window, 60)
+    wait_idle(qtbot, window)
+    assert _shown_rows(window) == set(range(window.controller.results.rowCount()))
