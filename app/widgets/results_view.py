@@ -98,6 +98,8 @@ class ResultsView(QTableView):
 
     #: the file-name room the Image column keeps before other columns shrink
     NAME_SAMPLE = "test_00000.png"
+    EMPTY_TEXT = "Drop images or folders here\nor press Samples (Ctrl+D)"
+    NONE_SHOWN_TEXT = "No image matches 'Show' at this threshold"
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -139,6 +141,7 @@ class ResultsView(QTableView):
         for row in np.flatnonzero(hidden != before):
             self.setRowHidden(int(row), bool(hidden[row]))
         self._hidden = hidden
+        self.viewport().update()  # the placeholder may come or go
         current = self.currentIndex().row()
         if current < 0 or (current < len(hidden) and hidden[current]):
             shown = np.flatnonzero(keep)
@@ -161,6 +164,22 @@ class ResultsView(QTableView):
             self.user_sized_columns = False  # widths chosen for the old font no longer fit
             self._resize_columns()
         super().changeEvent(event)
+
+    def placeholder(self) -> str:
+        """What the empty viewport says: how to add images, or that the filter hides them all."""
+        rows = self.model().rowCount() if self.model() is not None else 0
+        if rows == 0:
+            return self.EMPTY_TEXT
+        return self.NONE_SHOWN_TEXT if len(self._hidden) >= rows and self._hidden[:rows].all() else ""
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        text = self.placeholder()
+        if text:
+            painter = QPainter(self.viewport())
+            painter.setPen(QColor(theme.MUTED))
+            painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, text)
+            painter.end()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

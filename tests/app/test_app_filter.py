@@ -88,3 +88,15 @@ def test_a_new_model_shows_every_image_again(qtbot, window, tiny_weights):
     wait_rows(qtbot, window, 60)
     wait_idle(qtbot, window)
     assert _shown_rows(window) == set(range(window.controller.results.rowCount()))
+
+
+def test_the_empty_table_says_why(qtbot, window):
+    view = window.results
+    assert "Drop images" in view.placeholder()  # nothing loaded yet
+    _classified(qtbot, window)
+    assert view.placeholder() == ""
+    window.slider.setValue(1.0)
+    window.filter_bar.choose(0)  # nobody leaves at the first exit at threshold 1
+    assert view.placeholder() == view.NONE_SHOWN_TEXT
+    window.filter_bar.choose(None)
+    assert view.placeholder() == ""
