@@ -16,6 +16,11 @@ from ..results_model import Column, State
 
 __all__ = ["ResultsView", "ResultDelegate"]
 
+# Per decision column: the text its comfortable width is measured on, and the least it may show.
+COLUMN_SAMPLES = {Column.PREDICTION: ("Ankle boot ·", "Ankle boot"), Column.CONFIDENCE: ("Confidence", "100.0%"),
+                  Column.EXIT: (" Exit ≥0 ", "Exit"), Column.RESOLUTION: ("Left at 00", "32×32"),
+                  Column.TRUTH: ("✗ T-shirt/top", "✓ Ankle boot")}
+
 
 class ResultDelegate(QStyledItemDelegate):
     """Paints from :meth:`ResultsModel.cell`: ten thousand rows scroll and re-threshold smoothly."""
@@ -196,31 +201,24 @@ class ResultsView(QTableView):
         header = self.horizontalHeader()
         if self.model() is None:
             return
-        for column in self._column_samples():
+        for column in COLUMN_SAMPLES:
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(Column.IMAGE, QHeaderView.ResizeMode.Stretch)
         self._fit_columns()
-
-    def _column_samples(self) -> dict[Column, tuple[str, str]]:
-        """Per column: the text its comfortable width is measured on, and the least it may show."""
-        return {Column.PREDICTION: ("Ankle boot ·", "Ankle boot"), Column.CONFIDENCE: ("Confidence", "100.0%"),
-                Column.EXIT: (" Exit ≥0 ", "Exit"), Column.RESOLUTION: ("Left at 00", "32×32"),
-                Column.TRUTH: ("✗ T-shirt/top", "✓ Ankle boot")}
 
     def _fit_columns(self) -> None:
         if self.model() is None or self.user_sized_columns:
             return
         fm = self.fontMetrics()
-        samples = self._column_samples()
-        wanted = {c: fm.horizontalAdvance(comfortable) + 24 for c, (comfortable, _) in samples.items()}
-        least = {c: fm.horizontalAdvance(minimum) + 16 for c, (_, minimum) in samples.items()}
+        wanted = {c: fm.horizontalAdvance(comfortable) + 24 for c, (comfortable, _) in COLUMN_SAMPLES.items()}
+        least = {c: fm.horizontalAdvance(minimum) + 16 for c, (_, minimum) in COLUMN_SAMPLES.items()}
         image = self.verticalHeader().defaultSectionSize() + fm.horizontalAdvance(self.NAME_SAMPLE) + 22
         shortfall = image + sum(wanted.values()) - self.viewport().width()
-        slack = sum(wanted[c] - least[c] for c in samples)
+        slack = sum(wanted[c] - least[c] for c in COLUMN_SAMPLES)
         share = min(1.0, max(0.0, shortfall) / slack) if slack else 0.0
         self._fitting = True
         try:
-            for column in samples:
+            for column in COLUMN_SAMPLES:
                 self.horizontalHeader().resizeSection(column, round(wanted[column] - share * (wanted[column] - least[column])))
         finally:
             self._fitting = False
