@@ -20,7 +20,7 @@ from .policies import budgeted_thresholds, exits_for_thresholds, thresholds_for_
 from .transforms import Preprocessing, get_preprocessing
 from .weights import ModelMeta, average_parents, lineage, run_summary, total_epochs
 
-__all__ = ["ExitOutputs", "predict_exits", "anytime_table", "budgeted_curve", "threshold_sweep"]
+__all__ = ["ExitOutputs", "predict_exits", "anytime_table", "budgeted_curve", "threshold_sweep", "paired_difference"]
 
 BUDGET_POINTS = [p / 20 for p in range(1, 40)]  # the paper's p = 1/20 ... 39/20
 
@@ -57,13 +57,26 @@ def anytime_table(outputs: ExitOutputs, labels: Tensor, flops: list[int]) -> lis
     return [{"exit": k + 1, "accuracy": round(float(acc[k]), 2), "flops": flops[k]} for k in range(len(flops))]
 
 
+def paired_difference(correct: Tensor, reference: Tensor) -> tuple[float, float]:
+    """Accuracy of ``correct`` minus that of ``reference`` on the same images, in points, with the
+    half-width of its 95 % interval (normal approximation of the paired per-image differences).
+    Paired, because both decide the same images: most agree, so the interval is far narrower than
+    either accuracy's own."""
+    d = correct.double() - reference.double()
+    half = 1.96 * float(d.std()) / len(d) ** 0.5 if len(d) > 1 else float("nan")
+    return float(d.mean()) * 100, half * 100
+
+
 def _operating_point(outputs: ExitOutputs, labels: Tensor, flops: list[int], thresholds: list[float]) -> dict:
     exits = exits_for_thresholds(outputs.confidence, thresholds)
-    correct = outputs.correct(labels).gather(1, exits[:, None])[:, 0]
+    every = outputs.correct(labels)
+    correct = every.gather(1, exits[:, None])[:, 0]
     cost = torch.tensor(flops, dtype=torch.float64)[exits]
     counts = torch.bincount(exits, minlength=len(flops))
+    difference, half = paired_difference(correct, every[:, -1])
     return {
         "accuracy": round(float(correct.float().mean()) * 100, 2),
+        "vs_final": round(difference, 2), "vs_final_ci95": round(half, 2),
         "mean_flops": round(float(cost.mean()), 1),
         "exit_share": [round(float(c) / len(exits), 4) for c in counts],
         "thresholds": [round(float(t), 6) for t in thresholds],
@@ -173,10 +186,15 @@ def run(args: argparse.Namespace) -> int:
         if tgt["matching_point"]:
             pt = tgt["matching_point"]
             print(f"dynamic (budgeted batch): {pt['accuracy']:.2f}% at {pt['mean_flops'] / 1e6:.2f} MFLOPs "
-                  f"= {tgt['flops_share'] * 100:.1f}% of the full network (final exit {tgt['final_accuracy']:.2f}%)")
+                  f"= {tgt['flops_share'] * 100:.1f}% of the full network (final exit {tgt['final_accuracy']:.2f}%; "
+                  f"{_vs_final(pt)})")
         for label, pt in budget_points.items():
-            print(f"budget {label:>4}: {pt['accuracy']:.2f}% at {pt['mean_flops'] / 1e6:.2f} MFLOPs")
+            print(f"budget {label:>4}: {pt['accuracy']:.2f}% at {pt['mean_flops'] / 1e6:.2f} MFLOPs ({_vs_final(pt)})")
     return 0
+
+
+def _vs_final(point: dict) -> str:
+    return f"{point['vs_final']:+.2f} ± {point['vs_final_ci95']:.2f} points vs the final exit, paired 95 %"
 
 
 def render_model_card(meta: ModelMeta, config: RANetConfig, report: dict) -> str:
@@ -202,11 +220,13 @@ def render_model_card(meta: ModelMeta, config: RANetConfig, report: dict) -> str
         lines.append(f"Budgeted batch (thresholds from the {report['val_images']} validation images): "
                      f"{pt['accuracy']:.2f}% at {pt['mean_flops'] / 1e6:.2f} MFLOPs, "
                      f"{tgt['flops_share'] * 100:.1f}% of the full network's {report['full_flops'] / 1e6:.2f} MFLOPs "
-                     f"(final exit alone: {tgt['final_accuracy']:.2f}%).")
-    lines += ["", "| budget (share of full FLOPs) | test top-1 % | mean MFLOPs | thresholds T_1..T_K |", "|---|---:|---:|---|"]
+                     f"(final exit alone: {tgt['final_accuracy']:.2f}%; {_vs_final(pt)}).")
+    lines += ["", "| budget (share of full FLOPs) | test top-1 % | vs final exit (points, paired 95 %) | mean MFLOPs "
+              "| thresholds T_1..T_K |", "|---|---:|---:|---:|---|"]
     for label, pt in report["budgets"].items():
         ts = ", ".join("-" if abs(t) == float("inf") else f"{t:.4f}" for t in meta.thresholds[label])
-        lines.append(f"| {label} | {pt['accuracy']:.2f} | {pt['mean_flops'] / 1e6:.2f} | {ts} |")
+        lines.append(f"| {label} | {pt['accuracy']:.2f} | {pt['vs_final']:+.2f} ± {pt['vs_final_ci95']:.2f} "
+                     f"| {pt['mean_flops'] / 1e6:.2f} | {ts} |")
     lines += ["", "## Training", "", f"- Command: `{r.get('command', '?')}`"]
     if parents:
         shares = " and ".join(f"{share:.0%} of `{p.get('weights')}`" for share, p in parents)

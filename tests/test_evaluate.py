@@ -27,9 +27,33 @@ def test_evaluate_json_plot_and_card(tiny_weights, tmp_path, capsys):
     assert report["full_flops"] == report["exits"][-1]["flops"]
     assert len(report["dynamic"]) == 39
     assert all(0 <= p["accuracy"] <= 100 and p["mean_flops"] <= report["full_flops"] for p in report["dynamic"])
+    last = report["exits"][-1]["accuracy"]
+    assert all(p["vs_final"] == pytest.approx(p["accuracy"] - last, abs=0.02) and p["vs_final_ci95"] >= 0
+               for p in report["dynamic"])
     assert plot.stat().st_size > 5000
     meta = load_model(weights, device="cpu").meta
     assert meta.exit_accuracy == [e["accuracy"] for e in report["exits"]]
     assert set(meta.thresholds) == {"25%", "40%", "60%"}
     card = (tmp_path / "MODEL_CARD.md").read_text()
-    assert "Per exit" in card and meta.categories[0] in card
+    assert "Per exit" in card and meta.categories[0] in card and "paired 95 %" in card
+
+
+def test_paired_difference_against_the_final_exit():
+    import torch
+
+    from ranet.evaluate import paired_difference
+
+    final = torch.tensor([True] * 90 + [False] * 10)
+    same = final.clone()
+    assert paired_difference(same, final) == (0.0, 0.0)  # identical decisions: no uncertainty at all
+    one_lost = final.clone()
+    one_lost[0] = False  # one image of 100 lost, none gained
+    diff, half = paired_difference(one_lost, final)
+    assert diff == pytest.approx(-1.0)
+    # d is -1 once, 0 otherwise: sample variance (0.99² + 99 · 0.01²) / 99 = 0.01, so the half-width
+    # is 1.96 · 0.1 / sqrt(100) = 1.96 points
+    assert half == pytest.approx(1.96)
+    swapped = final.clone()
+    swapped[0], swapped[95] = False, True  # one lost, one gained: same accuracy, but not the same images
+    diff, half = paired_difference(swapped, final)
+    assert diff == 0.0 and half > 0
