@@ -10,7 +10,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-
 from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QObject, QStandardPaths, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QImage, QResizeEvent
 from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
