@@ -60,6 +60,7 @@ class Actions(NamedTuple):
     threshold_up: QAction
     threshold_down: QAction
     next_budget: QAction
+    next_filter: QAction
     presentation: QAction
     auto_demo: QAction
     quit: QAction
@@ -110,6 +111,9 @@ def create_actions(w: MainWindow) -> Actions:
         next_budget=new_action(w, "Next calibrated &budget", w.next_budget, "B", None,
                                "Step through the model's calibrated FLOPs budgets, then back to the slider",
                                enabled=False),
+        next_filter=new_action(w, "Next &filter", w.filter_bar.choose_next, "F", None,
+                               "Step through what the table shows: all images, the wrong answers, then each exit's "
+                               "images"),
         presentation=new_action(w, "&Presentation mode", w.set_presentation, "F11", None,
                                 "Full screen with larger fonts", checkable=True),
         auto_demo=new_action(w, "&Auto demo when idle", w.set_auto_demo, "F9", None,

@@ -108,15 +108,15 @@ class MainWindow(QMainWindow):
         add_actions(bar.addMenu("&File"), [a.samples, a.open_images, a.open_folder, a.paste, None, a.export_csv,
                                            a.export_json, a.save_plots, None, a.clear, a.cancel, None, a.quit])
         add_actions(bar.addMenu("&Model"), [a.load_model, a.load_run, None, a.model_card])
-        add_actions(bar.addMenu("&View"), [a.threshold_up, a.threshold_down, a.next_budget, None, a.presentation,
-                                           a.auto_demo])
+        add_actions(bar.addMenu("&View"), [a.threshold_up, a.threshold_down, a.next_budget, a.next_filter, None,
+                                           a.presentation, a.auto_demo])
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         add_actions(toolbar, [a.samples, a.open_images, a.open_folder, None, a.load_model, a.model_card, None,
                               a.export_csv, a.presentation])
-        self.addActions([a.threshold_up, a.threshold_down, a.next_budget, a.cancel])  # shortcuts work without a menu open
+        self.addActions([a.threshold_up, a.threshold_down, a.next_budget, a.next_filter, a.cancel])  # shortcuts work without a menu open
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()

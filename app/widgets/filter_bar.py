@@ -59,5 +59,9 @@ class FilterBar(QWidget):
         self.choice.setCurrentIndex(max(index, 0))
         self.filterChanged.emit(self.current)
 
+    def choose_next(self) -> None:
+        """The next choice in the list, after the last the first (all images)."""
+        self.choose(self.choice.itemData((self.choice.currentIndex() + 1) % self.choice.count()))
+
     def set_counts(self, shown: int, total: int) -> None:
         self.count.setText(f"{shown} of {total} shown" if self.current is not None else "")

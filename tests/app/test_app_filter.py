@@ -100,3 +100,16 @@ def test_the_empty_table_says_why(qtbot, window):
     assert view.placeholder() == view.NONE_SHOWN_TEXT
     window.filter_bar.choose(None)
     assert view.placeholder() == ""
+
+
+def test_the_f_key_steps_through_the_filters(qtbot, window):
+    from app.results_model import WRONG
+
+    _classified(qtbot, window)
+    k = len(window.controller.session.exits)
+    seen = []
+    for _ in range(k + 2):
+        QTest.keyClick(window, Qt.Key.Key_F)
+        seen.append(window.filter_bar.current)
+    assert seen == [WRONG, *range(k), None]
+    assert _shown_rows(window) == set(range(60))
