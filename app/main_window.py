@@ -20,6 +20,7 @@ from .actions import Actions, add_actions, create_actions
 from .auto_demo import AutoDemo
 from .controller import Controller
 from .resources import samples_dir
+from .results_model import WRONG
 from .settings import Settings
 from .widgets import (BudgetPicker, DetailPanel, FilterBar, FittingScrollArea, ModelCardDialog, PlotsPanel,
                       ResultsView, ThresholdSlider)
@@ -323,7 +324,8 @@ class MainWindow(QMainWindow):
         """The filter bar's choice, re-applied whenever rows arrive or decisions change."""
         session, show = self.controller.session, self.filter_bar.current
         keep = session.matching(show) if session is not None else np.zeros(0, dtype=np.bool_)
-        self.results.show_rows(keep)
+        unlabelled = show == WRONG and session is not None and not (session.truth[:len(session)] >= 0).any()
+        self.results.show_rows(keep, ResultsView.NO_LABELS_TEXT if unlabelled else ResultsView.NONE_SHOWN_TEXT)
         self.filter_bar.set_counts(int(keep.sum()), len(keep))
         self.plots.highlight_exit(show if isinstance(show, int) else None)
 

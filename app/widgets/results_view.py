@@ -105,6 +105,7 @@ class ResultsView(QTableView):
     NAME_SAMPLE = "test_00000.png"
     EMPTY_TEXT = "Drop images or folders here\nor press Samples (Ctrl+D)"
     NONE_SHOWN_TEXT = "No image matches 'Show' at this threshold"
+    NO_LABELS_TEXT = "Wrong answers need labels: images in class-named folders, e.g. Samples"
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -126,6 +127,7 @@ class ResultsView(QTableView):
         self._fitting = False
         self.user_sized_columns = False
         self._hidden = np.zeros(0, dtype=np.bool_)
+        self._none_shown = self.NONE_SHOWN_TEXT
         self._resize_columns()
 
     def setModel(self, model) -> None:
@@ -136,10 +138,12 @@ class ResultsView(QTableView):
     def _forget_hidden(self) -> None:
         self._hidden = np.zeros(0, dtype=np.bool_)
 
-    def show_rows(self, keep: np.ndarray) -> None:
-        """Show only the rows where ``keep`` is True. Touches only rows whose state changes, so a
-        slider move over ten thousand rows costs what it changes; if the selected row is hidden,
-        the first shown row is selected instead."""
+    def show_rows(self, keep: np.ndarray, none_shown: str = NONE_SHOWN_TEXT) -> None:
+        """Show only the rows where ``keep`` is True (``none_shown``: what the view says when that
+        is none of them). Touches only rows whose state changes, so a slider move over ten
+        thousand rows costs what it changes; if the selected row is hidden, the first shown row is
+        selected instead."""
+        self._none_shown = none_shown
         hidden = ~keep
         before = np.zeros(len(hidden), dtype=np.bool_)
         before[: min(len(self._hidden), len(hidden))] = self._hidden[: len(hidden)]
@@ -175,7 +179,7 @@ class ResultsView(QTableView):
         rows = self.model().rowCount() if self.model() is not None else 0
         if rows == 0:
             return self.EMPTY_TEXT
-        return self.NONE_SHOWN_TEXT if len(self._hidden) >= rows and self._hidden[:rows].all() else ""
+        return self._none_shown if len(self._hidden) >= rows and self._hidden[:rows].all() else ""
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)

@@ -113,3 +113,18 @@ def test_the_f_key_steps_through_the_filters(qtbot, window):
         seen.append(window.filter_bar.current)
     assert seen == [WRONG, *range(k), None]
     assert _shown_rows(window) == set(range(60))
+
+
+def test_wrong_answers_without_labels_say_what_they_need(qtbot, window, tmp_path):
+    import shutil
+
+    from app.results_model import WRONG
+    from app_helpers import SAMPLES, drop
+
+    photo = tmp_path / "photo.png"  # its folder is not a class name: no label
+    shutil.copy(next((SAMPLES / "Bag").glob("*.png")), photo)
+    drop(window, [photo])
+    wait_rows(qtbot, window, 1)
+    wait_idle(qtbot, window)
+    window.filter_bar.choose(WRONG)
+    assert window.results.placeholder() == window.results.NO_LABELS_TEXT
