@@ -20,7 +20,7 @@ from .actions import Actions, add_actions, create_actions
 from .auto_demo import AutoDemo
 from .controller import Controller
 from .resources import samples_dir
-from .results_model import WRONG
+from .row_filter import WRONG
 from .settings import Settings
 from .widgets import (BudgetPicker, DetailPanel, FilterBar, FittingScrollArea, ModelCardDialog, PlotsPanel,
                       ResultsView, ThresholdSlider)

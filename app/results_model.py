@@ -18,14 +18,11 @@ from .thumbnails import ThumbnailCache
 if TYPE_CHECKING:
     from .session import Outcome, RowSummary, Session
 
-__all__ = ["Cell", "Column", "ResultsModel", "FLOW_ROLE", "STATE_ROLE", "CORRECT_ROLE", "State", "RowFilter", "WRONG"]
+__all__ = ["Cell", "Column", "ResultsModel", "FLOW_ROLE", "STATE_ROLE", "CORRECT_ROLE", "State"]
 
 FLOW_ROLE = Qt.ItemDataRole.UserRole + 1  # scale flow of the exit shown
 STATE_ROLE = Qt.ItemDataRole.UserRole + 2  # State
 CORRECT_ROLE = Qt.ItemDataRole.UserRole + 3  # True / False / None (no label, or not decided)
-
-WRONG = "wrong"
-RowFilter = int | str | None  # the rows the table shows: None (all), WRONG, or one exit's (0-based)
 
 
 class Column(IntEnum):

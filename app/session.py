@@ -24,7 +24,7 @@ from PIL import Image
 from ranet import ExitInfo, ExitResult
 from ranet.policies import exits_for_thresholds, per_exit_thresholds
 
-from .results_model import WRONG, RowFilter
+from .row_filter import WRONG, RowFilter
 
 __all__ = ["Outcome", "Record", "RowSummary", "RowDetail", "Stats", "Curves", "Session", "TOP_K"]
 

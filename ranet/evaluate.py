@@ -60,7 +60,7 @@ def anytime_table(outputs: ExitOutputs, labels: Tensor, flops: list[int]) -> lis
 def paired_difference(correct: Tensor, reference: Tensor) -> tuple[float, float]:
     """Accuracy of ``correct`` minus that of ``reference`` on the same images, in points, with the
     half-width of its 95 % interval (normal approximation of the paired per-image differences).
-    Paired, because both decide the same images: most agree, so the interval is far narrower than
+    Paired, because both decide the same images: most agree, so the interval is narrower than
     either accuracy's own."""
     d = correct.double() - reference.double()
     half = 1.96 * float(d.std()) / len(d) ** 0.5 if len(d) > 1 else float("nan")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Sequence
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
-from ..results_model import WRONG, RowFilter
+from ..row_filter import WRONG, RowFilter
 
 if TYPE_CHECKING:
     from ranet import ExitInfo

@@ -51,7 +51,7 @@ def test_clicking_a_histogram_bar_lists_that_exits_images(qtbot, window):
 
 
 def test_wrong_answers_filter(qtbot, window):
-    from app.results_model import WRONG
+    from app.row_filter import WRONG
 
     _classified(qtbot, window)
     window.filter_bar.choose(WRONG)
@@ -103,7 +103,7 @@ def test_the_empty_table_says_why(qtbot, window):
 
 
 def test_the_f_key_steps_through_the_filters(qtbot, window):
-    from app.results_model import WRONG
+    from app.row_filter import WRONG
 
     _classified(qtbot, window)
     k = len(window.controller.session.exits)
@@ -118,7 +118,7 @@ def test_the_f_key_steps_through_the_filters(qtbot, window):
 def test_wrong_answers_without_labels_say_what_they_need(qtbot, window, tmp_path):
     import shutil
 
-    from app.results_model import WRONG
+    from app.row_filter import WRONG
     from app_helpers import SAMPLES, drop
 
     photo = tmp_path / "photo.png"  # its folder is not a class name: no label
