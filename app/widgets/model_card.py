@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayo
 from .. import theme
 
 if TYPE_CHECKING:
+    from ranet.weights import ModelMeta
+
     from ..workers import LoadedModel
 
 __all__ = ["model_card_html", "ModelCardDialog"]
@@ -42,6 +44,40 @@ def _lineage_html(recipe: dict) -> str:
         items.append(f"<p style='margin-left:{18 * a.depth}px'><b>{share}{escape(a.weights)}</b> "
                      f"<span style='color:{theme.MUTED}'>sha256 {a.sha256[:16]}…</span><br>{what}</p>")
     return "<h3>Lineage</h3>" + "".join(items) if items else ""
+
+
+def _numbers(d: Any, *keys: str) -> list[float] | None:
+    """``d[key]`` for each key when ``d`` is a dict and they are all numbers (files can be crafted)."""
+    if not isinstance(d, dict) or not all(isinstance(d.get(k), (int, float)) for k in keys):
+        return None
+    return [float(d[k]) for k in keys]
+
+
+def _budgets_html(meta: ModelMeta, full_flops: int) -> str:
+    """Per calibrated budget: its thresholds and, when the weights record their evaluation, what
+    it scored on the test set (accuracy, difference to the final exit, mean cost)."""
+    if not meta.thresholds:
+        return "<p>none stored</p>"
+    evaluation = meta.recipe.get("evaluation") if isinstance(meta.recipe, dict) else None
+    points = evaluation.get("budget_points") if isinstance(evaluation, dict) else None
+    points = points if isinstance(points, dict) else {}
+    rows = []
+    for label, thresholds in meta.thresholds.items():
+        pt = points.get(label)
+        shown = ", ".join("–" if abs(t) == float("inf") else f"{t:.4f}" for t in thresholds)
+        accuracy = _numbers(pt, "accuracy")
+        vs_final = _numbers(pt, "vs_final", "vs_final_ci95")
+        cost = _numbers(pt, "mean_flops")
+        accuracy = f"{accuracy[0]:.2f} %" if accuracy else "–"
+        vs_final = f"{vs_final[0]:+.2f} ± {vs_final[1]:.2f}" if vs_final else "–"
+        cost = f"{cost[0] / 1e6:.2f} ({cost[0] / full_flops:.1%})" if cost else "–"
+        rows.append(f"<tr><td>{escape(str(label))}</td><td align=right>{accuracy}</td><td align=right>{vs_final}</td>"
+                    f"<td align=right>{cost}</td><td>{shown}</td></tr>")
+    return ("<table><tr><th>budget</th><th>test top-1</th><th>vs final exit</th><th>mean MFLOPs</th>"
+            f"<th>thresholds T_1..T_K</th></tr>{''.join(rows)}</table>"
+            f"<p style='color:{theme.MUTED}'>Thresholds per share of the full network's FLOPs, calibrated on held-out "
+            "images (– : the last exit takes every image left); 'vs final exit' is the accuracy difference in points "
+            "with its paired 95 % interval. Choose a budget in the list beside the slider (or press B).</p>")
 
 
 def model_card_html(loaded: LoadedModel) -> str:
@@ -80,9 +116,7 @@ def model_card_html(loaded: LoadedModel) -> str:
     <th>accuracy</th></tr>{''.join(rows)}</table>
     <p style='color:{theme.MUTED}'>MFLOPs and parameters are cumulative: everything run up to the exit.</p>
     <h3>Calibrated budgets</h3>
-    {_table(meta.thresholds) if meta.thresholds else '<p>none stored</p>'}
-    {"<p style='color:" + theme.MUTED + "'>T_1..T_K per share of the full network's FLOPs, from held-out images; "
-     "choose one in the list beside the slider (or press B).</p>" if meta.thresholds else ""}
+    {_budgets_html(meta, exits[-1].flops)}
     <h3>Recipe</h3>
     {_table(own) if own else '<p>not recorded</p>'}
     {_lineage_html(meta.recipe)}

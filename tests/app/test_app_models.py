@@ -100,9 +100,28 @@ def test_model_card_lists_the_lineage_of_warm_starts_and_averages_once_each(wind
 
 
 @pytest.mark.parametrize("recipe", [{"init": 5}, {"init": {"recipe": "x"}}, {"average": {"mix": "x"}},
-                                    {"average": {"mix": 0.5, "parents": [1, None]}}, {"average": {"mix": 0.5}}])
+                                    {"average": {"mix": 0.5, "parents": [1, None]}}, {"average": {"mix": 0.5}},
+                                    {"evaluation": 3}, {"evaluation": {"budget_points": {"40%": {"accuracy": "x"}}}},
+                                    {"evaluation": {"budget_points": [1]}}])
 def test_model_card_survives_a_malformed_lineage_in_a_crafted_file(window, recipe):
     from app.widgets.model_card import model_card_html
 
-    window.controller.loaded.model.meta.recipe = recipe
+    meta = window.controller.loaded.model.meta
+    meta.recipe = recipe
+    meta.thresholds = {"40%": [0.9] * window.controller.loaded.model.num_exits}
     assert "<h3>Recipe</h3>" in model_card_html(window.controller.loaded)
+
+
+def test_model_card_shows_what_each_budget_scored(window):
+    from app.widgets.model_card import model_card_html
+
+    meta = window.controller.loaded.model.meta
+    k = window.controller.loaded.model.num_exits
+    meta.thresholds = {"40%": [0.99] * (k - 1) + [float("-inf")]}
+    full = window.controller.loaded.exits[-1].flops
+    meta.recipe = {**meta.recipe, "evaluation": {"budget_points": {"40%": {
+        "accuracy": 94.92, "vs_final": -0.12, "vs_final_ci95": 0.18, "mean_flops": 0.4 * full}}}}
+    html = model_card_html(window.controller.loaded)
+    budgets = html.split("Calibrated budgets")[1].split("<h3>Recipe</h3>")[0]
+    assert "94.92 %" in budgets and "-0.12 ± 0.18" in budgets and "(40.0%)" in budgets
+    assert "0.9900" in budgets and "–</td>" in budgets  # the last exit takes every image left
