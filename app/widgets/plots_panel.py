@@ -24,6 +24,7 @@ __all__ = ["PlotsPanel"]
 
 
 BAR_WIDTH = 0.72
+HISTOGRAM_TIP = "Click a bar to list the images that left at that exit"
 
 
 def _plot(parent: QWidget) -> pg.PlotWidget:
@@ -57,8 +58,9 @@ class PlotsPanel(QWidget):
         self.histogram = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH, pen=pg.mkPen(None))
         self.histogram_plot.addItem(self.histogram)
         self.histogram_plot.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.histogram_plot.setToolTip("Click a bar to list the images that left at that exit")
+        self.histogram_plot.setToolTip(HISTOGRAM_TIP)
         self.histogram_plot.scene().sigMouseClicked.connect(self._histogram_clicked)
+        self.histogram_plot.scene().sigMouseMoved.connect(self._histogram_hovered)
         self._highlight: int | None = None
 
         self.accuracy_curve = self.accuracy_plot.plot(pen=pg.mkPen(theme.ACCENT, width=2.5))
@@ -207,14 +209,30 @@ class PlotsPanel(QWidget):
             brushes.append(pg.mkBrush(colour))
         self.histogram.setOpts(x=np.arange(1, len(self._histogram) + 1), height=self._histogram, brushes=brushes)
 
-    def _histogram_clicked(self, event) -> None:
+    def _bar_at(self, scene_pos) -> int | None:
+        """The exit (0-based) whose bar column is under ``scene_pos``, if any."""
         box = self.histogram_plot.getViewBox()
-        if not box.sceneBoundingRect().contains(event.scenePos()):
-            return
-        x = box.mapSceneToView(event.scenePos()).x()
+        if not box.sceneBoundingRect().contains(scene_pos):
+            return None
+        x = box.mapSceneToView(scene_pos).x()
         exit = round(x) - 1
-        if 0 <= exit < len(self._exits) and abs(x - (exit + 1)) <= BAR_WIDTH / 2:
+        return exit if 0 <= exit < len(self._exits) and abs(x - (exit + 1)) <= BAR_WIDTH / 2 else None
+
+    def _histogram_clicked(self, event) -> None:
+        exit = self._bar_at(event.scenePos())
+        if exit is not None:
             self.exitClicked.emit(exit)
+
+    def _histogram_hovered(self, scene_pos) -> None:
+        """The bar under the pointer tells its count and share in its tooltip."""
+        exit = self._bar_at(scene_pos)
+        if exit is None or exit >= len(self._histogram):
+            self.histogram_plot.setToolTip(HISTOGRAM_TIP)
+            return
+        count, total = self._histogram[exit], sum(self._histogram)
+        size = self._exits[exit].flow_resolutions[-1]
+        self.histogram_plot.setToolTip(f"Exit {exit + 1} ({size}×{size}): {count} of {total} images "
+                                       f"({count / total:.1%}); click to list them")
 
     def _show_counts(self, stats: Stats | None) -> None:
         self.values["images"].setText(str(stats.images) if stats else "0")

@@ -128,3 +128,19 @@ def test_wrong_answers_without_labels_say_what_they_need(qtbot, window, tmp_path
     wait_idle(qtbot, window)
     window.filter_bar.choose(WRONG)
     assert window.results.placeholder() == window.results.NO_LABELS_TEXT
+
+
+def test_a_bar_tells_its_count_when_hovered(qtbot, window):
+    _classified(qtbot, window)
+    window.slider.setValue(0.0)  # everybody leaves at the first exit
+    plot = window.plots.histogram_plot
+    box = plot.getViewBox()
+
+    def hover(x: float) -> str:
+        at = plot.mapFromScene(box.mapViewToScene(QPointF(x, box.viewRange()[1][1] * 0.02)))
+        QTest.mouseMove(plot.viewport(), QPoint(at.x(), at.y()))
+        qtbot.wait(20)
+        return plot.toolTip()
+
+    assert hover(1).startswith("Exit 1 (") and "60 of 60 images (100.0%)" in hover(1)
+    assert hover(1.5).startswith("Click a bar")  # between two bars
