@@ -133,9 +133,9 @@ class Session:
         self.k = len(self.exits)
         self.flops = torch.tensor([e.flops for e in self.exits], dtype=torch.float64)
         self.records: list[Record] = []
-        self.thresholds = torch.tensor(per_exit_thresholds(thresholds, self.k))
         self._capacity = 0
         self._resize(256)
+        self.set_thresholds(thresholds)  # no rows yet: this only checks and stores them
         # Running sums over CURVE_THRESHOLDS of the rows with every exit computed: a row is
         # complete once and for all, so the sweeps grow by the new rows only.
         self._sweep_flops = np.zeros(len(CURVE_THRESHOLDS))

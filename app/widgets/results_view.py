@@ -138,7 +138,7 @@ class ResultsView(QTableView):
     def _forget_hidden(self) -> None:
         self._hidden = np.zeros(0, dtype=np.bool_)
 
-    def show_rows(self, keep: np.ndarray, none_shown: str = NONE_SHOWN_TEXT) -> None:
+    def show_rows(self, keep: np.ndarray, none_shown: str) -> None:
         """Show only the rows where ``keep`` is True (``none_shown``: what the view says when that
         is none of them). Touches only rows whose state changes, so a slider move over ten
         thousand rows costs what it changes; if the selected row is hidden, the first shown row is
