@@ -184,7 +184,7 @@ def screenshot(window, path: str, timeout_s: float) -> int:
     _wait_until(lambda: not controller.busy, timeout_s)
     session = controller.session
     deep = [r for r in range(len(session)) if not session.summary(r).error and session.summary(r).exit >= session.k // 2]
-    window.results.selectRow(deep[0] if deep else 0)
+    window.results.selectRow(controller.results.view_row(deep[0]) if deep else 0)
     _wait_until(lambda: False, 0.5)  # thumbnails and the preview arrive
     ok = window.grab().save(path)
     print(path if ok else f"cannot write {path}", file=sys.stdout if ok else sys.stderr)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QObject, QStandardPaths, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QImage, QResizeEvent
 from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
@@ -288,14 +287,20 @@ class MainWindow(QMainWindow):
         errors = session.stats().errors if session else 0
         self.count_label.setText(f"{n} images" + (f", <span style='color:{theme.BAD}'>{errors} unreadable</span>"
                                                   if errors else ""))
-        self._apply_filter()  # also selects the first shown row when none is selected
+        self._apply_filter()
 
-    def _select(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self.detail.set_preview(self.controller.previews.get(current.row()) if current.isValid() else None)
+    def selected_row(self) -> int | None:
+        """The session row of the selected image, if any."""
+        index = self.results.currentIndex()
+        return self.controller.results.session_row(index.row()) if index.isValid() else None
+
+    def _select(self, _current: QModelIndex, _previous: QModelIndex) -> None:
+        row = self.selected_row()
+        self.detail.set_preview(self.controller.previews.get(row) if row is not None else None)
         self._refresh_detail()
 
     def _preview_ready(self, row: int) -> None:
-        if row == self.results.currentIndex().row():
+        if row == self.selected_row():
             self.detail.set_preview(self.controller.previews.get(row))
 
     def next_budget(self) -> None:
@@ -322,17 +327,17 @@ class MainWindow(QMainWindow):
 
     def _apply_filter(self) -> None:
         """The filter bar's choice, re-applied whenever rows arrive or decisions change."""
-        session, show = self.controller.session, self.filter_bar.current
-        keep = session.matching(show) if session is not None else np.zeros(0, dtype=np.bool_)
+        session, show, model = self.controller.session, self.filter_bar.current, self.controller.results
+        model.set_filter(show)
         unlabelled = show == WRONG and session is not None and not (session.truth[:len(session)] >= 0).any()
-        self.results.show_rows(keep, ResultsView.NO_LABELS_TEXT if unlabelled else ResultsView.NONE_SHOWN_TEXT)
-        self.filter_bar.set_counts(int(keep.sum()), len(keep))
+        self.results.set_none_shown(ResultsView.NO_LABELS_TEXT if unlabelled else ResultsView.NONE_SHOWN_TEXT)
+        self.filter_bar.set_counts(model.rowCount(), model.images)
         self.plots.highlight_exit(show if isinstance(show, int) else None)
 
     def _refresh_detail(self) -> None:
-        session, index = self.controller.session, self.results.currentIndex()
-        ok = session is not None and index.isValid() and index.row() < len(session)
-        self.detail.show_detail(session.detail(index.row()) if ok else None, self.controller.thresholds)
+        row = self.selected_row()
+        self.detail.show_detail(self.controller.session.detail(row) if row is not None else None,
+                                self.controller.thresholds)
 
     def _refresh_curves(self) -> None:
         session = self.controller.session
@@ -340,11 +345,11 @@ class MainWindow(QMainWindow):
 
     def advance_demo(self) -> None:
         model = self.controller.results
-        if model.rowCount() == 0:
+        if model.images == 0:
             if self.actions.samples.isEnabled() and not self.controller.busy:
                 self.load_samples()
-            return
-        self.results.selectRow(self.results.next_shown_row(self.results.currentIndex().row()))
+        elif model.rowCount():
+            self.results.selectRow((self.results.currentIndex().row() + 1) % model.rowCount())
 
     # -- export ----------------------------------------------------------------------------
     def _save_path(self, title: str, name: str, file_filter: str) -> str | None:

@@ -1,7 +1,13 @@
 """A table model over the session's records: rows are appended, the threshold changes roles.
 
-No copies: ``rowCount`` is the session's length and ``data`` reads its arrays. A threshold
-change emits ``dataChanged`` over the rows that changed, for the decision columns only.
+No copies: ``data`` reads the session's arrays. A threshold change emits ``dataChanged`` over
+the rows that changed, for the decision columns only.
+
+Filtering and sorting happen here, in numpy (a proxy model would call Python for every row
+and every comparison): the model's rows are the images the table shows, top to bottom, and
+:meth:`ResultsModel.session_row` / :meth:`ResultsModel.view_row` translate to and from the
+session's rows, which stay in arrival order. A table filtered or sorted by what the threshold
+decides is re-arranged when it moves.
 """
 
 from __future__ import annotations
@@ -11,12 +17,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QImage
 
 from . import theme
+from .row_filter import RowFilter
 from .thumbnails import ThumbnailCache
 
 if TYPE_CHECKING:
-    from .session import Outcome, RowSummary, Session
+    from .session import Outcome, RowSummary, Session, SortKey
 
 __all__ = ["Cell", "Column", "ResultsModel", "FLOW_ROLE", "STATE_ROLE", "CORRECT_ROLE", "State"]
 
@@ -47,6 +55,8 @@ class Cell(NamedTuple):
     correct: bool | None  # None: no label, or not decided yet
 
 
+COLUMNS = len(Column)  # Qt asks for the column count thousands of times; an Enum's len is slow
+
 HEADERS = {Column.IMAGE: "Image", Column.PREDICTION: "Prediction", Column.CONFIDENCE: "Confidence",
            Column.EXIT: "Exit", Column.RESOLUTION: "Left at", Column.TRUTH: "Label"}
 HEADER_TIPS = {
@@ -59,6 +69,11 @@ HEADER_TIPS = {
     Column.TRUTH: "The true class, from the image's folder name (✓ right, ✗ wrong); empty when unknown",
 }
 
+SORT_KEYS: dict[Column, SortKey] = {Column.IMAGE: "name", Column.PREDICTION: "prediction",
+                                    Column.CONFIDENCE: "confidence", Column.EXIT: "exit",
+                                    Column.RESOLUTION: "resolution", Column.TRUTH: "truth"}
+DECIDED_COLUMNS = {Column.PREDICTION, Column.CONFIDENCE, Column.EXIT, Column.RESOLUTION}  # follow the threshold
+
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -69,47 +84,133 @@ class ResultsModel(QAbstractTableModel):
         self.thumbnails = thumbnails
         thumbnails.ready.connect(self._thumbnail_ready)
         self._memo: tuple[int, RowSummary] | None = None  # Qt asks for every role of a row in turn
+        self._order = np.zeros(0, dtype=np.int64)  # table row -> session row
+        self._position = np.zeros(0, dtype=np.int64)  # session row -> table row, -1: not shown
+        self.sorted_by: tuple[Column, Qt.SortOrder] | None = None  # None: arrival order
+        self.row_filter: RowFilter = None
 
     def set_session(self, session: Session | None) -> None:
         self.beginResetModel()
         self.session = session
         self._memo = None
+        self._order = self._position = np.zeros(0, dtype=np.int64)
         self.thumbnails.clear(self.source_of if session is not None else None)
         self.endResetModel()
 
     def source_of(self, row: int):
+        """The image of session row ``row`` (thumbnails and previews are kept by session row)."""
         return self.session.records[row].source
+
+    @property
+    def images(self) -> int:
+        """Every image of the session, shown or not."""
+        return 0 if self.session is None else len(self.session)
+
+    def session_row(self, row: int) -> int:
+        """The session row shown in table row ``row``."""
+        return int(self._order[row])
+
+    def view_row(self, row: int) -> int:
+        """The table row that shows session row ``row``; -1 when the filter hides it."""
+        return int(self._position[row]) if 0 <= row < len(self._position) else -1
+
+    def thumbnail(self, row: int) -> QImage | None:
+        return self.thumbnails.get(self.session_row(row))
 
     def append(self, outcomes: Sequence[Outcome]) -> None:
         if not outcomes or self.session is None:
             return
-        n = len(self.session)
-        self.beginInsertRows(QModelIndex(), n, n + len(outcomes) - 1)
         self.session.add(outcomes)
-        self.endInsertRows()
+        self._arrange()
 
     def rows_changed(self, rows: np.ndarray) -> None:
-        """The decisions of ``rows`` changed: repaint their decision columns."""
+        """The decisions of session rows ``rows`` changed: re-filter and re-sort when the table
+        depends on them, and repaint their decision columns."""
         self._memo = None
-        if len(rows):
-            self.dataChanged.emit(self.index(int(rows.min()), Column.PREDICTION),
-                                  self.index(int(rows.max()), Column.TRUTH))
+        if not len(rows):
+            return
+        if self.row_filter is not None or (self.sorted_by is not None and self.sorted_by[0] in DECIDED_COLUMNS):
+            self._arrange()
+        at = self._position[rows]
+        at = at[at >= 0]
+        if len(at):
+            self.dataChanged.emit(self.index(int(at.min()), Column.PREDICTION), self.index(int(at.max()), Column.TRUTH))
 
     def row_changed(self, row: int) -> None:
+        """Session row ``row`` changed altogether (it could not be read after all)."""
         self._memo = None
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
+        self._arrange()
+        at = self.view_row(row)
+        if at >= 0:
+            self.dataChanged.emit(self.index(at, 0), self.index(at, COLUMNS - 1))
 
     def _thumbnail_ready(self, row: int) -> None:
-        if self.session is not None and row < len(self.session):
-            index = self.index(row, Column.IMAGE)
+        at = self.view_row(row)
+        if at >= 0:
+            index = self.index(at, Column.IMAGE)
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+    # -- which images, in what order -------------------------------------------------------
+    def set_filter(self, row_filter: RowFilter) -> None:
+        """Show every image (None), the wrong answers, or one exit's images."""
+        self.row_filter = row_filter
+        self._arrange()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Qt's entry (a header click): by ``column``, or in arrival order when it is -1. Ties
+        keep arrival order; rows with nothing to compare (unreadable, no label) go last."""
+        self.sorted_by = (Column(column), order) if 0 <= column < COLUMNS else None
+        self._arrange()
+
+    def _arranged(self) -> np.ndarray:
+        """The session rows the table shows, top to bottom."""
+        session = self.session
+        rows = np.flatnonzero(session.matching(self.row_filter))
+        if self.sorted_by is not None:
+            column, direction = self.sorted_by
+            key = session.sort_key(SORT_KEYS[column])[rows]
+            if direction == Qt.SortOrder.DescendingOrder:
+                key = -key  # NaN stays NaN: still last
+            rows = rows[np.argsort(key, kind="stable")]
+        return rows
+
+    def _arrange(self) -> None:
+        """Tell the view as little as it needs: new rows at the end are inserted, a new order of
+        the same rows moves them (the selection follows its image), anything else resets."""
+        if self.session is None:
+            return
+        old, new = self._order, self._arranged()
+        if np.array_equal(old, new):
+            return
+        self._memo = None
+        if len(new) > len(old) and np.array_equal(new[: len(old)], old):
+            self.beginInsertRows(QModelIndex(), len(old), len(new) - 1)
+            self._set_order(new)
+            self.endInsertRows()
+        elif len(new) == len(old) and np.array_equal(np.sort(new), np.sort(old)):
+            self.layoutAboutToBeChanged.emit()
+            persistent = self.persistentIndexList()  # the selection
+            images = [int(old[index.row()]) for index in persistent]
+            self._set_order(new)
+            self.changePersistentIndexList(persistent, [self.index(self.view_row(image), index.column())
+                                                        for image, index in zip(images, persistent)])
+            self.layoutChanged.emit()
+        else:
+            self.beginResetModel()
+            self._set_order(new)
+            self.endResetModel()
+
+    def _set_order(self, order: np.ndarray) -> None:
+        self._order = order
+        self._position = np.full(len(self.session), -1, dtype=np.int64)
+        self._position[order] = np.arange(len(order))
 
     # -- Qt interface ----------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() or self.session is None else len(self.session)
+        return 0 if parent.isValid() else len(self._order)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(Column)
+        return 0 if parent.isValid() else COLUMNS
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal:
@@ -122,11 +223,12 @@ class ResultsModel(QAbstractTableModel):
 
     def _summary(self, row: int) -> RowSummary:
         if self._memo is None or self._memo[0] != row:
-            self._memo = (row, self.session.summary(row))
+            self._memo = (row, self.session.summary(self.session_row(row)))
         return self._memo[1]
 
     def cell(self, row: int, column: int) -> Cell:
-        """What a cell shows; the delegate reads this directly (no QVariant round trips)."""
+        """What table row ``row`` shows in ``column``; the delegate reads this directly (no
+        QVariant round trips)."""
         s = self._summary(row)
         session = self.session
         state = State.ERROR if s.error else (State.PENDING if s.pending else State.DONE)
@@ -154,7 +256,7 @@ class ResultsModel(QAbstractTableModel):
             return None
         row, column = index.row(), index.column()
         if role == Qt.ItemDataRole.DecorationRole:
-            return self.thumbnails.get(row) if column == Column.IMAGE else None
+            return self.thumbnail(row) if column == Column.IMAGE else None
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, column)
         part = {Qt.ItemDataRole.DisplayRole: 0, STATE_ROLE: 1, FLOW_ROLE: 2, CORRECT_ROLE: 3}.get(role)
@@ -162,7 +264,7 @@ class ResultsModel(QAbstractTableModel):
 
     def _tooltip(self, row: int, column: int) -> str:
         s = self._summary(row)
-        record = self.session.records[row]
+        record = self.session.records[self.session_row(row)]
         where = record.path or record.name
         if s.error:
             return f"{where}\nCannot classify: {s.error}"

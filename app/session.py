@@ -13,9 +13,11 @@ cheap scalar reads a table makes while painting.
 
 from __future__ import annotations
 
+import bisect
 import math
+import re
 from dataclasses import dataclass
-from typing import NamedTuple, Sequence
+from typing import Literal, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -26,9 +28,10 @@ from ranet.policies import exits_for_thresholds, per_exit_thresholds
 
 from .row_filter import WRONG, RowFilter
 
-__all__ = ["Outcome", "Record", "RowSummary", "RowDetail", "Stats", "Curves", "Session", "TOP_K"]
+__all__ = ["Outcome", "Record", "RowSummary", "RowDetail", "Stats", "Curves", "Session", "SortKey", "TOP_K"]
 
 TOP_K = 5
+SortKey = Literal["name", "prediction", "confidence", "exit", "resolution", "truth"]
 # Trained networks put much of their confidence above 0.99: the curves sample that end finely.
 CURVE_THRESHOLDS = np.unique(np.concatenate([np.linspace(0.0, 1.0, 51), 1.0 - np.geomspace(1e-4, 0.1, 25)]))
 
@@ -133,6 +136,7 @@ class Session:
         self.k = len(self.exits)
         self.flops = torch.tensor([e.flops for e in self.exits], dtype=torch.float64)
         self.records: list[Record] = []
+        self._by_name: list[tuple[list, int]] = []  # (natural sort key, row), kept in order as rows arrive
         self._capacity = 0
         self._resize(256)
         self.set_thresholds(thresholds)  # no rows yet: this only checks and stores them
@@ -173,6 +177,7 @@ class Session:
             self._resize(max(hi, 2 * self._capacity))
         for row, o in enumerate(outcomes, lo):
             self.records.append(Record(o.source, o.name, o.error))
+            bisect.insort(self._by_name, (_natural(o.name), row))
             self._truth[row] = -1 if o.truth is None else o.truth
             if o.result is not None and o.error is None:
                 self._store(row, o.result)
@@ -286,6 +291,37 @@ class Session:
             return decided & (truth >= 0) & (predicted != truth)
         return decided & (shown == show)
 
+    def sort_key(self, by: SortKey) -> np.ndarray:
+        """One float per row to order the table by what it shows (``by``); NaN where the row shows
+        nothing to compare (an unreadable image, no label). Names compare naturally, case-blind
+        ("img2" before "img10"); classes by name."""
+        n = len(self)
+        if by == "name":
+            key = np.empty(n)
+            key[np.fromiter((row for _, row in self._by_name), np.int64, n)] = np.arange(n)
+            return key
+        if by == "truth":
+            truth = self._truth[:n]
+            return np.where(truth >= 0, self._class_rank()[truth], np.nan)
+        shown = self._shown[:n]
+        if by == "prediction":
+            key = self._class_rank()[np.take_along_axis(self._pred[:n], shown[:, None], axis=1)[:, 0]]
+        elif by == "confidence":
+            key = np.take_along_axis(self._conf[:n], shown[:, None], axis=1)[:, 0].astype(np.float64)
+        elif by == "exit":
+            key = shown + 0.5 * self._pending[:n]  # "≥k+1" right after the images that left at k
+        elif by == "resolution":
+            key = np.array([e.flow_resolutions[-1] for e in self.exits], dtype=np.float64)[shown]
+        else:
+            raise ValueError(f"cannot sort by {by!r}")
+        return np.where(self._ok[:n], key, np.nan)
+
+    def _class_rank(self) -> np.ndarray:
+        """Each class's place in alphabetical order of the category names."""
+        rank = np.empty(len(self.categories))
+        rank[sorted(range(len(self.categories)), key=lambda c: self.categories[c].casefold())] = np.arange(len(rank))
+        return rank
+
     def _sweep(self, rows: np.ndarray) -> None:
         """Add the rows among ``rows`` that just became complete to the threshold sweeps."""
         rows = rows[self._ok[rows] & ~np.isnan(self._conf[rows, -1]) & ~self._swept[rows]]
@@ -336,3 +372,8 @@ class Session:
                     row["correct"] = s.class_index == s.truth
             rows.append(row)
         return rows
+
+
+def _natural(name: str) -> list:
+    """Sort key that compares runs of digits as numbers: "img2" < "img10"."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name.casefold()) if part]

@@ -6,7 +6,6 @@ ones; a thumbnail is asked for when its row is first painted.
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView
@@ -38,7 +37,7 @@ class ResultDelegate(QStyledItemDelegate):
         rect = option.rect.adjusted(6, 3, -6, -3)
         text, colour = cell.text, QColor(theme.TEXT)
         if column == Column.IMAGE:
-            rect = self._thumbnail(painter, rect, model.thumbnails.get(index.row()), cell.state)
+            rect = self._thumbnail(painter, rect, model.thumbnail(index.row()), cell.state)
         elif cell.state == State.ERROR:
             colour = QColor(theme.BAD) if column == Column.PREDICTION else QColor(theme.MUTED)
         elif column == Column.EXIT:
@@ -99,7 +98,8 @@ class ResultDelegate(QStyledItemDelegate):
 class ResultsView(QTableView):
     """The table. Columns get their widths from the font; when the view is too narrow for all of
     them, the decision columns give up their spare room (down to their content) before the file
-    name is squeezed, until the user sizes a column by hand."""
+    name is squeezed, until the user sizes a column by hand. A header click sorts by that column
+    (ascending, descending, then arrival order again)."""
 
     #: the file-name room the Image column keeps before other columns shrink
     NAME_SAMPLE = "test_00000.png"
@@ -124,49 +124,48 @@ class ResultsView(QTableView):
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setTextElideMode(Qt.TextElideMode.ElideRight)
         header.sectionResized.connect(self._section_resized)
+        header.setSortIndicatorClearable(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # arrival order until a click
+        self.setSortingEnabled(True)
+        header.sortIndicatorChanged.connect(self._sorted_by_user)
         self._fitting = False
         self.user_sized_columns = False
-        self._hidden = np.zeros(0, dtype=np.bool_)
+        self._selected_image: int | None = None  # session row, kept across a model reset
         self._none_shown = self.NONE_SHOWN_TEXT
         self._resize_columns()
 
     def setModel(self, model) -> None:
         super().setModel(model)
-        model.modelReset.connect(self._forget_hidden)  # a new session shows every row again
+        # A reset (a new filter, or new rows in a sorted table) keeps the selected image selected.
+        model.modelAboutToBeReset.connect(self._remember_selection)
+        model.modelReset.connect(self._restore_selection)
+        model.rowsInserted.connect(self._restore_selection)
         self._resize_columns()
 
-    def _forget_hidden(self) -> None:
-        self._hidden = np.zeros(0, dtype=np.bool_)
+    def _remember_selection(self) -> None:
+        current = self.currentIndex()
+        self._selected_image = self.model().session_row(current.row()) if current.isValid() else None
 
-    def show_rows(self, keep: np.ndarray, none_shown: str) -> None:
-        """Show only the rows where ``keep`` is True (``none_shown``: what the view says when that
-        is none of them). Touches only rows whose state changes, so a slider move over ten
-        thousand rows costs what it changes; if the selected row is hidden, the first shown row is
-        selected instead."""
-        self._none_shown = none_shown
-        hidden = ~keep
-        before = np.zeros(len(hidden), dtype=np.bool_)
-        before[: min(len(self._hidden), len(hidden))] = self._hidden[: len(hidden)]
-        for row in np.flatnonzero(hidden != before):
-            self.setRowHidden(int(row), bool(hidden[row]))
-        self._hidden = hidden
-        self.viewport().update()  # the placeholder may come or go
-        current = self.currentIndex().row()
-        if current < 0 or (current < len(hidden) and hidden[current]):
-            shown = np.flatnonzero(keep)
-            if len(shown):
-                self.selectRow(int(shown[0]))
-            elif current >= 0:  # nothing to show: no selection rather than a hidden one
-                self.setCurrentIndex(QModelIndex())
+    def _restore_selection(self) -> None:
+        """Select the remembered image if it is shown, else the first row; none in an empty table."""
+        image, self._selected_image = self._selected_image, None  # remembered for this reset only
+        if self.currentIndex().isValid():
+            return
+        row = self.model().view_row(image) if image is not None else -1
+        if row < 0 and self.model().rowCount():
+            row = 0
+        if row >= 0:
+            self.selectRow(row)
+            self.scrollTo(self.currentIndex())
 
-    def next_shown_row(self, row: int) -> int:
-        """The first shown row after ``row``, wrapping around; ``row`` itself if none."""
-        n = self.model().rowCount() if self.model() is not None else 0
-        for step in range(1, n + 1):
-            candidate = (row + step) % n
-            if candidate >= len(self._hidden) or not self._hidden[candidate]:
-                return candidate
-        return row
+    def _sorted_by_user(self) -> None:
+        if self.currentIndex().isValid():
+            self.scrollTo(self.currentIndex())  # the selected image stays in sight
+
+    def set_none_shown(self, text: str) -> None:
+        """What the view says when the filter hides every image."""
+        self._none_shown = text
+        self.viewport().update()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.FontChange:
@@ -176,10 +175,10 @@ class ResultsView(QTableView):
 
     def placeholder(self) -> str:
         """What the empty viewport says: how to add images, or that the filter hides them all."""
-        rows = self.model().rowCount() if self.model() is not None else 0
-        if rows == 0:
+        model = self.model()
+        if model is None or model.images == 0:
             return self.EMPTY_TEXT
-        return self._none_shown if len(self._hidden) >= rows and self._hidden[:rows].all() else ""
+        return self._none_shown if model.rowCount() == 0 else ""
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)

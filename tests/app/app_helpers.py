@@ -27,7 +27,7 @@ def drop(window, paths) -> QDropEvent:
 
 
 def wait_rows(qtbot, window, n: int) -> None:
-    qtbot.waitUntil(lambda: window.controller.results.rowCount() >= n, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.controller.results.images >= n, timeout=WAIT_MS)
 
 
 def wait_idle(qtbot, window) -> None:

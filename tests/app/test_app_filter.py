@@ -17,7 +17,9 @@ def _classified(qtbot, window) -> None:
 
 
 def _shown_rows(window) -> set[int]:
-    return {r for r in range(window.controller.results.rowCount()) if not window.results.isRowHidden(r)}
+    """The session rows of the images the table lists."""
+    model = window.controller.results
+    return {model.session_row(r) for r in range(model.rowCount())}
 
 
 def _rows_at(window, exit: int) -> set[int]:
@@ -59,7 +61,7 @@ def test_wrong_answers_filter(qtbot, window):
     wrong = {r for r in range(len(s)) if s.detail(r).correct is False}
     assert _shown_rows(window) == wrong
     if wrong:
-        assert window.results.currentIndex().row() in wrong  # the selection moved to a shown row
+        assert window.selected_row() in wrong  # the selection moved to a shown row
     else:
         assert not window.results.currentIndex().isValid()
 
@@ -74,7 +76,7 @@ def test_the_filter_follows_the_threshold(qtbot, window):
     window.slider.setValue(middle + 0.0005)  # about half leave at the first exit
     shown = _shown_rows(window)
     assert shown == _rows_at(window, 0) and 0 < len(shown) < 60
-    assert window.results.currentIndex().row() in shown
+    assert window.selected_row() in shown
     window.slider.setValue(0.0)
     assert _shown_rows(window) == set(range(60))
 
@@ -87,7 +89,7 @@ def test_a_new_model_shows_every_image_again(qtbot, window, tiny_weights):
     window.load_samples()
     wait_rows(qtbot, window, 60)
     wait_idle(qtbot, window)
-    assert _shown_rows(window) == set(range(window.controller.results.rowCount()))
+    assert _shown_rows(window) == set(range(window.controller.results.images))
 
 
 def test_the_empty_table_says_why(qtbot, window):
