@@ -18,8 +18,11 @@ THRESHOLD_KEY_STEP = 0.01
 
 def new_action(parent: QWidget, text: str, slot: Callable | None = None, shortcut: str | QKeySequence.StandardKey |
                list | None = None, icon: QStyle.StandardPixmap | None = None, tip: str | None = None,
-               checkable: bool = False, enabled: bool = True) -> QAction:
+               checkable: bool = False, enabled: bool = True, short: str | None = None) -> QAction:
+    """``short``: the toolbar's text, where the menu's would be too long."""
     action = QAction(text, parent)
+    if short:
+        action.setIconText(short)
     if icon is not None:
         action.setIcon(parent.style().standardIcon(icon))
     if shortcut is not None:
@@ -53,6 +56,7 @@ class Actions(NamedTuple):
     load_model: QAction
     load_run: QAction
     model_card: QAction
+    class_breakdown: QAction
     export_csv: QAction
     export_json: QAction
     save_plots: QAction
@@ -67,7 +71,7 @@ class Actions(NamedTuple):
 
     @property
     def needs_model(self) -> tuple[QAction, ...]:
-        return self.samples, self.open_images, self.open_folder, self.paste, self.model_card
+        return self.samples, self.open_images, self.open_folder, self.paste, self.model_card, self.class_breakdown
 
     @property
     def needs_results(self) -> tuple[QAction, ...]:
@@ -98,8 +102,11 @@ def create_actions(w: MainWindow) -> Actions:
                             "Load an authors' run folder (args.txt and save_models/)"),
         model_card=new_action(w, "Model &card", w.show_model_card, "Ctrl+I", sp.SP_FileDialogInfoView,
                               "What the loaded model is: categories, per-exit cost and accuracy, recipe", enabled=False),
+        class_breakdown=new_action(w, "Exits by &class", w.show_class_breakdown, "C", None,
+                                   "For each class, the share of its images that left at each exit, cheapest "
+                                   "class first (follows the threshold)", enabled=False, short="By class"),
         export_csv=new_action(w, "Export results as &CSV…", w.export_csv, "Ctrl+E", sp.SP_DialogSaveButton,
-                              "Save every result as a CSV table", enabled=False),
+                              "Save every result as a CSV table", enabled=False, short="Export CSV"),
         export_json=new_action(w, "Export results as &JSON…", w.export_json, "Ctrl+Shift+E", None,
                                "Save every result as JSON", enabled=False),
         save_plots=new_action(w, "Save &plots as PNG…", w.save_plots, "Ctrl+Shift+S", None,

@@ -21,7 +21,7 @@ from .controller import Controller
 from .resources import samples_dir
 from .row_filter import WRONG
 from .settings import Settings
-from .widgets import (BudgetPicker, DetailPanel, FilterBar, FittingScrollArea, ModelCardDialog, PlotsPanel,
+from .widgets import (BudgetPicker, ClassBreakdown, DetailPanel, FilterBar, FittingScrollArea, ModelCardDialog, PlotsPanel,
                       ResultsView, ThresholdSlider)
 from .workers import LoadedModel, Pixels
 
@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
         self.filter_bar = FilterBar(self)
         self.detail = DetailPanel(self)
         self.plots = PlotsPanel(self)
+        self.class_breakdown = ClassBreakdown(self)
         self.banner = QLabel(self)
         self.banner.setProperty("role", "banner")
         self.banner.setWordWrap(True)
@@ -109,14 +110,14 @@ class MainWindow(QMainWindow):
                                            a.export_json, a.save_plots, None, a.clear, a.cancel, None, a.quit])
         add_actions(bar.addMenu("&Model"), [a.load_model, a.load_run, None, a.model_card])
         add_actions(bar.addMenu("&View"), [a.threshold_up, a.threshold_down, a.next_budget, a.next_filter, None,
-                                           a.presentation, a.auto_demo])
+                                           a.class_breakdown, None, a.presentation, a.auto_demo])
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         add_actions(toolbar, [a.samples, a.open_images, a.open_folder, None, a.load_model, a.model_card, None,
-                              a.export_csv, a.presentation])
-        self.addActions([a.threshold_up, a.threshold_down, a.next_budget, a.next_filter, a.cancel])  # shortcuts work without a menu open
+                              a.class_breakdown, a.export_csv, a.presentation])
+        self.addActions([a.threshold_up, a.threshold_down, a.next_budget, a.next_filter, a.class_breakdown, a.cancel])  # shortcuts work without a menu open
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -190,6 +191,7 @@ class MainWindow(QMainWindow):
         self.flops_label.setText(f"full network {loaded.exits[-1].flops / 1e6:.1f} MFLOPs")
         self.detail.set_model(loaded.model.config, loaded.exits)
         self.plots.set_model(loaded.exits)
+        self.class_breakdown.set_model(loaded.exits, meta.categories)
         self.filter_bar.set_exits(loaded.exits)
         self._apply_filter()
         Actions.set_enabled(self.actions.needs_model, True)
@@ -209,6 +211,16 @@ class MainWindow(QMainWindow):
         self.banner.setText(f"No model loaded: {message}. Load one with Model › Load model… "
                             "(or drop a .pt / .pth.tar file on the window).")
         self.banner.show()
+
+    def show_class_breakdown(self) -> None:
+        self._refresh_class_breakdown(force=True)
+        self.class_breakdown.show()
+        self.class_breakdown.raise_()
+
+    def _refresh_class_breakdown(self, force: bool = False) -> None:
+        session = self.controller.session
+        if session is not None and (force or self.class_breakdown.isVisible()):
+            self.class_breakdown.set_counts(session.class_exits())
 
     def show_model_card(self) -> None:
         if self.controller.loaded is not None:
@@ -288,6 +300,7 @@ class MainWindow(QMainWindow):
         self.count_label.setText(f"{n} images" + (f", <span style='color:{theme.BAD}'>{errors} unreadable</span>"
                                                   if errors else ""))
         self._apply_filter()
+        self._refresh_class_breakdown()
 
     def selected_row(self) -> int | None:
         """The session row of the selected image, if any."""
@@ -324,6 +337,7 @@ class MainWindow(QMainWindow):
                                        c.session.stats() if c.session else None)
         self._apply_filter()
         self._refresh_detail()
+        self._refresh_class_breakdown()
 
     def _apply_filter(self) -> None:
         """The filter bar's choice, re-applied whenever rows arrive or decisions change."""

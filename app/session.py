@@ -291,6 +291,14 @@ class Session:
             return decided & (truth >= 0) & (predicted != truth)
         return decided & (shown == show)
 
+    def class_exits(self) -> np.ndarray:
+        """``[classes, exits]`` counts of the decided images by predicted class and exit taken."""
+        n, c = len(self), len(self.categories)
+        decided = self._ok[:n] & ~self._pending[:n]
+        shown = self._shown[:n][decided]
+        predicted = np.take_along_axis(self._pred[:n][decided], shown[:, None], axis=1)[:, 0]
+        return np.bincount(predicted * self.k + shown, minlength=c * self.k).reshape(c, self.k)
+
     def sort_key(self, by: SortKey) -> np.ndarray:
         """One float per row to order the table by what it shows (``by``); NaN where the row shows
         nothing to compare (an unreadable image, no label). Names compare naturally, case-blind

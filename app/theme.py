@@ -5,13 +5,14 @@ One colour per scale flow (coarse to fine) is shared by the table, the diagram a
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication, QGraphicsItem
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QWidget
 
-__all__ = ["flow_color", "flow_path", "apply", "figure_font", "font_scale", "presentation_scale", "style_plot", "BACKGROUND", "PANEL", "TEXT", "MUTED", "GOOD", "BAD",
+__all__ = ["flow_color", "flow_path", "apply", "figure_font", "follow_font", "font_scale", "presentation_scale", "style_plot", "BACKGROUND", "PANEL", "TEXT", "MUTED", "GOOD", "BAD",
            "ACCENT", "GRID"]
 
 BACKGROUND = "#15171b"
@@ -97,6 +98,25 @@ def apply(app: QApplication, presentation: bool = False, screen_height: int | No
         QLabel[role="banner"] {{ background: #4a3b12; color: #ffe8a3; padding: 8px; border-radius: 4px; }}
     """)
     pg.setConfigOptions(antialias=True, background=PANEL, foreground=TEXT)
+
+
+class _FontWatcher(QObject):
+    def __init__(self, widget: QWidget, restyle: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._restyle = restyle
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FontChange:
+            self._restyle()
+        return False
+
+
+def follow_font(widget: QWidget, restyle: Callable[[], None]) -> None:
+    """Call ``restyle`` now and whenever ``widget``'s font changes (presentation mode): what a
+    widget sizes or draws from its font (plots, fixed widths) must be redone then."""
+    _FontWatcher(widget, restyle)
+    restyle()
 
 
 def figure_font(font: QFont) -> QFont:

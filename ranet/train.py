@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from .config import RANetConfig, parse_args_txt, preset
 from .device import device_label, resolve_device
-from .data import DEFAULT_FASHION_MNIST_ROOT, ImageSet, augment, load_dataset, train_val_split
+from .data import DEFAULT_FASHION_MNIST_ROOT, augment, load_dataset, train_val_split
 from .evaluate import predict_exits
 from .flops import exit_infos
 from .model import RANet

@@ -8,7 +8,7 @@ from html import escape
 from typing import TYPE_CHECKING, Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt
+from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -138,13 +138,8 @@ class DetailPanel(QWidget):
         self._exits: list[ExitInfo] = []
         self._thresholds: float | Sequence[float] = 0.9
         self.detail: RowDetail | None = None
-        self._restyle()
+        theme.follow_font(self, self._restyle)
         self.show_detail(None, 0.9)
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.FontChange:
-            self._restyle()
-        super().changeEvent(event)
 
     def _restyle(self) -> None:
         theme.style_plot(self.confidence_plot.getPlotItem(), "Confidence at each exit", "exit", "confidence")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
@@ -104,12 +104,7 @@ class PlotsPanel(QWidget):
         self._histogram_top = 0.0
         self._histogram: list[int] = []
         self.numbers = numbers
-        self._restyle()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.FontChange:
-            self._restyle()
-        super().changeEvent(event)
+        theme.follow_font(self, self._restyle)
 
     def _restyle(self) -> None:
         theme.style_plot(self.savings_plot.getPlotItem(), "FLOPs saved", "threshold", "saved (%)")

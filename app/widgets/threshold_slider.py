@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
@@ -37,14 +37,9 @@ class ThresholdSlider(QWidget):
         layout.addWidget(self.number)
         self.slider.valueChanged.connect(self._moved)
         self.set_in_force(True)
-        self._restyle()
+        theme.follow_font(self, self._restyle)
         self.setValue(value)
         self._show(self.value())
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.FontChange:
-            self._restyle()
-        super().changeEvent(event)
 
     def _restyle(self) -> None:
         self.number.setMinimumWidth(QFontMetrics(theme.figure_font(self.font())).horizontalAdvance("0.0000"))

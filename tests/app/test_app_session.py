@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from ranet import ExitResult, RANetConfig, exit_infos
 
@@ -106,3 +105,17 @@ def test_one_threshold_per_exit(session):
     assert session.summary(1).exit == 2 and session.stats().mean_flops == session.exits[2].flops
     with pytest.raises(ValueError, match=f"expected {k} thresholds"):
         session.set_thresholds([0.5, 0.5])
+
+
+def test_class_exits_counts_decided_images_by_predicted_class_and_exit(session):
+    k = session.k
+    session.add([
+        Outcome("/a.png", "a.png", result=_result([0.9], [3])),  # class 3 at exit 1
+        Outcome("/b.png", "b.png", result=_result([0.9], [3])),
+        Outcome("/c.png", "c.png", result=_result([0.1, 0.8], [3, 7])),  # class 7 at exit 2
+        Outcome("/d.png", "d.png", error="not an image"),
+        Outcome("/e.png", "e.png", result=_result([0.2], [1])),  # waits for exit 2: not decided
+    ])
+    counts = session.class_exits()
+    assert counts.shape == (10, k) and counts.sum() == 3
+    assert counts[3, 0] == 2 and counts[7, 1] == 1

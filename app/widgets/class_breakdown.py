@@ -1,0 +1,123 @@
+"""Exits by class: for each predicted class, the share of its images that left at each exit.
+
+RANet's story in one chart: some classes are settled by the cheap low-resolution flow, others go
+on into the finer flows. One horizontal bar per class, one segment per exit in its scale flow's
+colour, classes ordered by their mean cost (cheapest at the top); it follows the threshold live.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
+
+from .. import theme
+
+if TYPE_CHECKING:
+    from ranet import ExitInfo
+
+__all__ = ["ClassBreakdown", "MAX_CLASSES"]
+
+MAX_CLASSES = 20  # an ImageNet model has 1,000 classes: show those with the most images
+BAR_HEIGHT = 0.72
+
+
+class ClassBreakdown(QDialog):
+    """A non-modal window: ``set_model`` per model, ``set_counts`` whenever decisions change."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Exits by class")
+        self.plot = pg.PlotWidget(self)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        self.plot.invertY(True)  # the first class at the top
+        self.plot.setMinimumSize(420, 260)
+        self.plot.scene().sigMouseMoved.connect(self._hovered)
+        self.legend = QLabel(self)
+        self.legend.setWordWrap(True)
+        self.note = QLabel(self)
+        self.note.setProperty("role", "muted")
+        self.note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.note)
+        self._exits: list[ExitInfo] = []
+        self._categories: list[str] = []
+        self.bars: list[pg.BarGraphItem] = []  # one per exit
+        self.classes = np.zeros(0, dtype=np.int64)  # the classes drawn, top to bottom
+        self.row_labels: list[str] = []
+        self._counts = np.zeros((0, 0), dtype=np.int64)  # their rows of the counts
+        theme.follow_font(self, self._restyle)
+        self.resize(640, 480)
+
+    def _restyle(self) -> None:
+        theme.style_plot(self.plot.getPlotItem(), "Where each class's images left", "images (%)", "")
+        self.plot.showGrid(x=False, y=False)  # grid lines would stripe the bars
+
+    def set_model(self, exits: Sequence[ExitInfo], categories: Sequence[str]) -> None:
+        for bar in self.bars:
+            self.plot.removeItem(bar)
+        self._exits, self._categories = list(exits), list(categories)
+        self.bars = []
+        for k, info in enumerate(self._exits):
+            earlier_in_flow = sum(1 for e in self._exits[:k] if e.flow == info.flow)
+            colour = theme.flow_color(info.flow).darker(100 + 30 * earlier_in_flow)  # each exit its shade
+            bar = pg.BarGraphItem(x0=[], y=[], width=[], height=BAR_HEIGHT, brush=pg.mkBrush(colour),
+                                  pen=pg.mkPen(theme.PANEL, width=1))
+            self.plot.addItem(bar)
+            self.bars.append(bar)
+        flows: dict[int, list[int]] = {}
+        for k, info in enumerate(self._exits):
+            flows.setdefault(info.flow, []).append(k + 1)
+        self.legend.setText("   ".join(
+            f"<span style='color:{theme.flow_color(flow).name()}'>■</span> "
+            f"{self._exits[ks[0] - 1].flow_resolutions[-1]}×{self._exits[ks[0] - 1].flow_resolutions[-1]} flow: "
+            f"exit{'s' if len(ks) > 1 else ''} {', '.join(map(str, ks))}" for flow, ks in flows.items()))
+        self.set_counts(np.zeros((len(self._categories), len(self._exits)), dtype=np.int64))
+
+    def set_counts(self, counts: np.ndarray) -> None:
+        """``counts[c, k]``: images predicted as class ``c`` that left at exit ``k``."""
+        totals = counts.sum(1)
+        present = np.flatnonzero(totals)
+        shown = present[np.argsort(-totals[present], kind="stable")][:MAX_CLASSES]
+        flops = np.array([e.flops for e in self._exits], dtype=np.float64) / 1e6
+        mean_mflops = counts[shown] @ flops / totals[shown] if len(shown) else np.zeros(0)
+        shown = shown[np.argsort(mean_mflops, kind="stable")]
+        mean_mflops = np.sort(mean_mflops, kind="stable")
+        self.classes, self._counts = shown, counts[shown]
+        share = 100.0 * self._counts / np.maximum(self._counts.sum(1, keepdims=True), 1)
+        left = np.cumsum(share, axis=1) - share
+        rows = np.arange(len(shown))
+        for k, bar in enumerate(self.bars):
+            bar.setOpts(x0=left[:, k], y=rows, width=share[:, k], height=BAR_HEIGHT)
+        self.row_labels = [f"{self._categories[c]}  {m:.1f} MFLOPs" for c, m in zip(shown, mean_mflops)]
+        self.plot.getAxis("left").setTicks([list(enumerate(self.row_labels))])
+        self.plot.setRange(xRange=(-0.5, 100.5), yRange=(-0.6, max(len(shown), 1) - 0.4), padding=0)
+        if not len(present):
+            self.note.setText("No decided images yet: drop images or press Samples.")
+        else:
+            hidden = f" ({len(shown)} of {len(present)} classes: those with the most images)" if len(present) > len(shown) else ""
+            self.note.setText(f"By predicted class, cheapest on average first{hidden}. "
+                              "Hover a bar for its counts.")
+
+    def _hovered(self, scene_pos) -> None:
+        box = self.plot.getViewBox()
+        tip = ""
+        if box.sceneBoundingRect().contains(scene_pos) and len(self.classes):
+            at = box.mapSceneToView(scene_pos)
+            row = round(at.y())
+            if 0 <= row < len(self.classes) and abs(at.y() - row) <= BAR_HEIGHT / 2:
+                counts = self._counts[row]
+                total = int(counts.sum())
+                edges = np.cumsum(100.0 * counts / total)
+                k = int(np.searchsorted(edges, at.x(), side="right"))
+                if 0 <= at.x() <= 100 and k < len(counts):
+                    size = self._exits[k].flow_resolutions[-1]
+                    tip = (f"{self._categories[self.classes[row]]}: {counts[k]} of {total} images "
+                           f"({counts[k] / total:.0%}) left at exit {k + 1} ({size}×{size})")
+        self.plot.setToolTip(tip)

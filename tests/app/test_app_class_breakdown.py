@@ -1,0 +1,87 @@
+"""Exits by class: one bar per predicted class, split by the exit its images took, cheapest class
+first, following the threshold."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from app.widgets.class_breakdown import MAX_CLASSES
+from app_helpers import wait_idle, wait_rows
+
+
+def _drawn(window) -> tuple[list[int], np.ndarray]:
+    """The classes drawn, top to bottom, and each exit's segment widths (%) per row."""
+    chart = window.class_breakdown
+    widths = np.stack([np.asarray(bar.opts["width"], dtype=float) for bar in chart.bars], axis=1)
+    return list(chart.classes), widths
+
+
+def test_the_c_key_opens_it_and_it_follows_the_threshold(qtbot, window):
+    window.load_samples()
+    wait_rows(qtbot, window, 60)
+    wait_idle(qtbot, window)
+    session = window.controller.session
+    QTest.keyClick(window, Qt.Key.Key_C)
+    assert window.class_breakdown.isVisible()
+    for t, exit in ((0.0, 0), (1.0, session.k - 1), (float(np.median(session.conf[:60, 0].numpy())) + 1e-4, None)):
+        window.slider.setValue(t)
+        wait_idle(qtbot, window)
+        counts = session.class_exits()
+        classes, widths = _drawn(window)
+        assert sorted(classes) == list(np.flatnonzero(counts.sum(1)))
+        for row, c in enumerate(classes):
+            np.testing.assert_allclose(widths[row], 100 * counts[c] / counts[c].sum())
+        if exit is not None:  # everybody left at the first exit, then everybody ran the whole network
+            assert (widths[:, exit] == 100).all()
+
+
+def test_classes_are_ordered_by_their_mean_cost(qtbot, window):
+    chart = window.class_breakdown
+    exits = window.controller.loaded.exits
+    k = len(exits)
+    chart.set_model(exits, ["shirt", "trouser", "bag", "none"])
+    counts = np.zeros((4, k), dtype=np.int64)
+    counts[0, k - 1] = 3  # shirts all ran the whole network
+    counts[1, 0] = 5  # trousers all left at the first exit
+    counts[2, [0, k - 1]] = [1, 1]  # bags half and half
+    chart.set_counts(counts)
+    classes, widths = _drawn(window)
+    assert classes == [1, 2, 0]  # trouser, bag, shirt; the class with no image is left out
+    np.testing.assert_allclose(widths[1, [0, k - 1]], [50, 50])
+    assert chart.row_labels[0] == f"trouser  {exits[0].flops / 1e6:.1f} MFLOPs"
+
+
+def test_hovering_a_segment_tells_its_count(qtbot, window):
+    window.load_samples()
+    wait_rows(qtbot, window, 60)
+    wait_idle(qtbot, window)
+    window.slider.setValue(0.0)  # every image leaves at the first exit
+    window.show_class_breakdown()
+    chart = window.class_breakdown
+    qtbot.waitExposed(chart)
+    qtbot.wait(50)  # laid out: the view's mapping is final
+    box = chart.plot.getViewBox()
+    at = QPointF(chart.plot.mapFromScene(box.mapViewToScene(QPointF(50, 0))))  # the top bar's middle
+    viewport = chart.plot.viewport()
+    # A real move event through Qt (QTest.mouseMove does not reach a dialog's view offscreen).
+    QApplication.sendEvent(viewport, QMouseEvent(QEvent.Type.MouseMove, at, viewport.mapToGlobal(at), Qt.MouseButton.NoButton,
+                                                 Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+    counts = window.controller.session.class_exits()[chart.classes[0]]
+    name = window.controller.session.categories[chart.classes[0]]
+    size = window.controller.session.exits[0].flow_resolutions[-1]
+    assert chart.plot.toolTip() == f"{name}: {counts[0]} of {counts[0]} images (100%) left at exit 1 ({size}×{size})"
+
+
+def test_many_classes_show_those_with_the_most_images(qtbot, window):
+    chart = window.class_breakdown
+    exits = window.controller.loaded.exits
+    chart.set_model(exits, [f"class {i}" for i in range(30)])
+    counts = np.zeros((30, len(exits)), dtype=np.int64)
+    counts[:, 0] = np.arange(1, 31)  # class i has i + 1 images
+    chart.set_counts(counts)
+    assert sorted(chart.classes) == list(range(30 - MAX_CLASSES, 30))
+    assert f"{MAX_CLASSES} of 30 classes" in chart.note.text()
