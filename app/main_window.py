@@ -19,7 +19,7 @@ from .actions import Actions, add_actions, create_actions
 from .auto_demo import AutoDemo
 from .controller import Controller
 from .resources import samples_dir
-from .row_filter import WRONG
+from .row_filter import WRONG, predicted, predicted_class
 from .settings import Settings
 from .widgets import (BudgetPicker, ClassBreakdown, DetailPanel, FilterBar, FittingScrollArea, ModelCardDialog, PlotsPanel,
                       ResultsView, ThresholdSlider)
@@ -153,8 +153,8 @@ class MainWindow(QMainWindow):
         c.budgetChanged.connect(self._budget_changed)
         self.results.selectionModel().currentRowChanged.connect(self._select)
         self.filter_bar.filterChanged.connect(self._apply_filter)
-        # A click on a bar lists that exit's images; a second click on it lists all again.
-        self.plots.exitClicked.connect(lambda k: self.filter_bar.choose(None if self.filter_bar.current == k else k))
+        self.plots.exitClicked.connect(self._toggle_filter)
+        self.class_breakdown.classClicked.connect(lambda c: self._toggle_filter(predicted(c)))
 
     # -- start-up and model ----------------------------------------------------------------
     def start(self, weights: str | None = None, budget: str | None = None) -> None:
@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
         self.detail.set_model(loaded.model.config, loaded.exits)
         self.plots.set_model(loaded.exits)
         self.class_breakdown.set_model(loaded.exits, meta.categories)
-        self.filter_bar.set_exits(loaded.exits)
+        self.filter_bar.set_model(loaded.exits, meta.categories)
         self._apply_filter()
         Actions.set_enabled(self.actions.needs_model, True)
         self.statusBar().showMessage(f"Loaded {meta.name}", 5000)
@@ -339,6 +339,10 @@ class MainWindow(QMainWindow):
         self._refresh_detail()
         self._refresh_class_breakdown()
 
+    def _toggle_filter(self, show) -> None:
+        """A chart click lists those images; a second click on the same bar lists all again."""
+        self.filter_bar.choose(None if self.filter_bar.current == show else show)
+
     def _apply_filter(self) -> None:
         """The filter bar's choice, re-applied whenever rows arrive or decisions change."""
         session, show, model = self.controller.session, self.filter_bar.current, self.controller.results
@@ -347,6 +351,7 @@ class MainWindow(QMainWindow):
         self.results.set_none_shown(ResultsView.NO_LABELS_TEXT if unlabelled else ResultsView.NONE_SHOWN_TEXT)
         self.filter_bar.set_counts(model.rowCount(), model.images)
         self.plots.highlight_exit(show if isinstance(show, int) else None)
+        self.class_breakdown.highlight_class(predicted_class(show))
 
     def _refresh_detail(self) -> None:
         row = self.selected_row()

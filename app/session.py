@@ -26,7 +26,7 @@ from PIL import Image
 from ranet import ExitInfo, ExitResult
 from ranet.policies import exits_for_thresholds, per_exit_thresholds
 
-from .row_filter import WRONG, RowFilter
+from .row_filter import WRONG, RowFilter, predicted_class
 
 __all__ = ["Outcome", "Record", "RowSummary", "RowDetail", "Stats", "Curves", "Session", "SortKey", "TOP_K"]
 
@@ -277,27 +277,33 @@ class Session:
             histogram=torch.bincount(taken, minlength=self.k).tolist(),
         )
 
+    def _predictions(self) -> np.ndarray:
+        """Each row's class at the exit it shows."""
+        n = len(self)
+        return np.take_along_axis(self._pred[:n], self._shown[:n, None], axis=1)[:, 0]
+
     def matching(self, show: RowFilter) -> np.ndarray:
         """Which rows ``show`` keeps, as a boolean mask: every row (None), the wrong answers
-        ("wrong"), or the images that left at exit ``show`` (0-based) at the current thresholds."""
+        (WRONG), the images predicted as one class (``predicted(c)``), or the images that left at
+        exit ``show`` (0-based), at the current thresholds."""
         n = len(self)
         if show is None:
             return np.ones(n, dtype=np.bool_)
         decided = self._ok[:n] & ~self._pending[:n]
-        shown = self._shown[:n]
         if show == WRONG:
             truth = self._truth[:n]
-            predicted = np.take_along_axis(self._pred[:n], shown[:, None], axis=1)[:, 0]
-            return decided & (truth >= 0) & (predicted != truth)
-        return decided & (shown == show)
+            return decided & (truth >= 0) & (self._predictions() != truth)
+        category = predicted_class(show)
+        if category is not None:
+            return decided & (self._predictions() == category)
+        return decided & (self._shown[:n] == show)
 
     def class_exits(self) -> np.ndarray:
         """``[classes, exits]`` counts of the decided images by predicted class and exit taken."""
         n, c = len(self), len(self.categories)
         decided = self._ok[:n] & ~self._pending[:n]
-        shown = self._shown[:n][decided]
-        predicted = np.take_along_axis(self._pred[:n][decided], shown[:, None], axis=1)[:, 0]
-        return np.bincount(predicted * self.k + shown, minlength=c * self.k).reshape(c, self.k)
+        index = self._predictions()[decided] * self.k + self._shown[:n][decided]
+        return np.bincount(index, minlength=c * self.k).reshape(c, self.k)
 
     def sort_key(self, by: SortKey) -> np.ndarray:
         """One float per row to order the table by what it shows (``by``); NaN where the row shows
@@ -313,7 +319,7 @@ class Session:
             return np.where(truth >= 0, self._class_rank()[truth], np.nan)
         shown = self._shown[:n]
         if by == "prediction":
-            key = self._class_rank()[np.take_along_axis(self._pred[:n], shown[:, None], axis=1)[:, 0]]
+            key = self._class_rank()[self._predictions()]
         elif by == "confidence":
             key = np.take_along_axis(self._conf[:n], shown[:, None], axis=1)[:, 0].astype(np.float64)
         elif by == "exit":

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 
 from .. import theme
@@ -25,7 +26,10 @@ BAR_HEIGHT = 0.72
 
 
 class ClassBreakdown(QDialog):
-    """A non-modal window: ``set_model`` per model, ``set_counts`` whenever decisions change."""
+    """A non-modal window: ``set_model`` per model, ``set_counts`` whenever decisions change. A
+    click on a class's bar emits ``classClicked`` with that class."""
+
+    classClicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -37,6 +41,8 @@ class ClassBreakdown(QDialog):
         self.plot.invertY(True)  # the first class at the top
         self.plot.setMinimumSize(420, 260)
         self.plot.scene().sigMouseMoved.connect(self._hovered)
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
+        self.plot.setCursor(Qt.CursorShape.PointingHandCursor)
         self.legend = QLabel(self)
         self.legend.setWordWrap(True)
         self.note = QLabel(self)
@@ -51,6 +57,8 @@ class ClassBreakdown(QDialog):
         self.bars: list[pg.BarGraphItem] = []  # one per exit
         self.classes = np.zeros(0, dtype=np.int64)  # the classes drawn, top to bottom
         self.row_labels: list[str] = []
+        self._colours: list = []  # per exit
+        self._highlight: int | None = None  # a class, the others dimmed
         self._counts = np.zeros((0, 0), dtype=np.int64)  # their rows of the counts
         theme.follow_font(self, self._restyle)
         self.resize(640, 480)
@@ -63,12 +71,11 @@ class ClassBreakdown(QDialog):
         for bar in self.bars:
             self.plot.removeItem(bar)
         self._exits, self._categories = list(exits), list(categories)
-        self.bars = []
+        self.bars, self._colours = [], []
         for k, info in enumerate(self._exits):
             earlier_in_flow = sum(1 for e in self._exits[:k] if e.flow == info.flow)
-            colour = theme.flow_color(info.flow).darker(100 + 30 * earlier_in_flow)  # each exit its shade
-            bar = pg.BarGraphItem(x0=[], y=[], width=[], height=BAR_HEIGHT, brush=pg.mkBrush(colour),
-                                  pen=pg.mkPen(theme.PANEL, width=1))
+            self._colours.append(theme.flow_color(info.flow).darker(100 + 30 * earlier_in_flow))  # each exit its shade
+            bar = pg.BarGraphItem(x0=[], y=[], width=[], height=BAR_HEIGHT, pen=pg.mkPen(theme.PANEL, width=1))
             self.plot.addItem(bar)
             self.bars.append(bar)
         flows: dict[int, list[int]] = {}
@@ -94,7 +101,7 @@ class ClassBreakdown(QDialog):
         left = np.cumsum(share, axis=1) - share
         rows = np.arange(len(shown))
         for k, bar in enumerate(self.bars):
-            bar.setOpts(x0=left[:, k], y=rows, width=share[:, k], height=BAR_HEIGHT)
+            bar.setOpts(x0=left[:, k], y=rows, width=share[:, k], height=BAR_HEIGHT, brushes=self._brushes(k))
         self.row_labels = [f"{self._categories[c]}  {m:.1f} MFLOPs" for c, m in zip(shown, mean_mflops)]
         self.plot.getAxis("left").setTicks([list(enumerate(self.row_labels))])
         self.plot.setRange(xRange=(-0.5, 100.5), yRange=(-0.6, max(len(shown), 1) - 0.4), padding=0)
@@ -103,21 +110,49 @@ class ClassBreakdown(QDialog):
         else:
             hidden = f" ({len(shown)} of {len(present)} classes: those with the most images)" if len(present) > len(shown) else ""
             self.note.setText(f"By predicted class, cheapest on average first{hidden}. "
-                              "Hover a bar for its counts.")
+                              "Hover a bar for its counts; click it to list its images.")
+
+    def highlight_class(self, category: int | None) -> None:
+        """Dim every bar but ``category``'s (None: none dimmed), e.g. while the table lists it."""
+        if category != self._highlight:
+            self._highlight = category
+            for k, bar in enumerate(self.bars):
+                bar.setOpts(brushes=self._brushes(k))
+
+    def _brushes(self, exit: int) -> list:
+        brushes = []
+        for c in self.classes:
+            colour = pg.mkColor(self._colours[exit])
+            if self._highlight is not None and c != self._highlight:
+                colour.setAlpha(70)
+            brushes.append(pg.mkBrush(colour))
+        return brushes
+
+    def _row_at(self, scene_pos) -> tuple[int, float] | None:
+        """The row (top to bottom) under ``scene_pos`` and the x there, if on a bar's row."""
+        box = self.plot.getViewBox()
+        if not box.sceneBoundingRect().contains(scene_pos) or not len(self.classes):
+            return None
+        at = box.mapSceneToView(scene_pos)
+        row = round(at.y())
+        return (row, at.x()) if 0 <= row < len(self.classes) and abs(at.y() - row) <= BAR_HEIGHT / 2 else None
+
+    def _clicked(self, event) -> None:
+        hit = self._row_at(event.scenePos())
+        if hit is not None:
+            self.classClicked.emit(int(self.classes[hit[0]]))
 
     def _hovered(self, scene_pos) -> None:
-        box = self.plot.getViewBox()
+        """The segment under the pointer tells its class, count, share and exit."""
         tip = ""
-        if box.sceneBoundingRect().contains(scene_pos) and len(self.classes):
-            at = box.mapSceneToView(scene_pos)
-            row = round(at.y())
-            if 0 <= row < len(self.classes) and abs(at.y() - row) <= BAR_HEIGHT / 2:
-                counts = self._counts[row]
-                total = int(counts.sum())
-                edges = np.cumsum(100.0 * counts / total)
-                k = int(np.searchsorted(edges, at.x(), side="right"))
-                if 0 <= at.x() <= 100 and k < len(counts):
-                    size = self._exits[k].flow_resolutions[-1]
-                    tip = (f"{self._categories[self.classes[row]]}: {counts[k]} of {total} images "
-                           f"({counts[k] / total:.0%}) left at exit {k + 1} ({size}×{size})")
+        hit = self._row_at(scene_pos)
+        if hit is not None and 0 <= hit[1] <= 100:
+            row, x = hit
+            counts = self._counts[row]
+            total = int(counts.sum())
+            k = int(np.searchsorted(np.cumsum(100.0 * counts / total), x, side="right"))
+            if k < len(counts):
+                size = self._exits[k].flow_resolutions[-1]
+                tip = (f"{self._categories[self.classes[row]]}: {counts[k]} of {total} images "
+                       f"({counts[k] / total:.0%}) left at exit {k + 1} ({size}×{size}); click to list the class")
         self.plot.setToolTip(tip)

@@ -1,6 +1,8 @@
-"""Which images the table shows: all, the wrong answers, or those that left at one exit.
+"""Which images the table shows: all, the wrong answers, those that left at one exit, or those
+predicted as one class.
 
-The histogram of exits taken sets it too (click a bar), so "which images went deep?" is one click.
+The histogram of exits taken and the exits-by-class chart set it too (click a bar), so "which
+images went deep?" is one click.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from typing import TYPE_CHECKING, Sequence
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
-from ..row_filter import WRONG, RowFilter
+from ..row_filter import WRONG, RowFilter, predicted, predicted_class
 
 if TYPE_CHECKING:
     from ranet import ExitInfo
 
-__all__ = ["FilterBar"]
+__all__ = ["FilterBar", "MAX_LISTED_CLASSES"]
+
+MAX_LISTED_CLASSES = 20  # more (ImageNet's 1,000) would bury the list: a chart click adds its class
 
 
 class FilterBar(QWidget):
@@ -25,8 +29,9 @@ class FilterBar(QWidget):
         super().__init__(parent)
         self.choice = QComboBox(self)
         self.choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.choice.setToolTip("Show every image, only the wrong answers (images in class-named folders), or only "
-                               "the images that left at one exit; clicking a bar of 'Exits taken' does the same")
+        self.choice.setToolTip("Show every image, only the wrong answers (images in class-named folders), only "
+                               "the images that left at one exit, or only those predicted as one class; clicking a "
+                               "bar of 'Exits taken' or of 'Exits by class' does the same")
         self.count = QLabel(self)
         self.count.setProperty("role", "muted")
         layout = QHBoxLayout(self)
@@ -35,15 +40,17 @@ class FilterBar(QWidget):
         layout.addWidget(self.choice)
         layout.addStretch(1)
         layout.addWidget(self.count)
-        self.set_exits([])
+        self._categories: list[str] = []
+        self.set_model([], [])
         self.choice.activated.connect(lambda index: self.filterChanged.emit(self.choice.itemData(index)))
 
     @property
     def current(self) -> RowFilter:
         return self.choice.currentData()
 
-    def set_exits(self, exits: Sequence[ExitInfo]) -> None:
-        """The loaded model's exits; the choice goes back to every image."""
+    def set_model(self, exits: Sequence[ExitInfo], categories: Sequence[str]) -> None:
+        """The loaded model's exits and classes; the choice goes back to every image."""
+        self._categories = list(categories)
         self.choice.blockSignals(True)
         self.choice.clear()
         self.choice.addItem("All images", None)
@@ -51,11 +58,21 @@ class FilterBar(QWidget):
         for k, info in enumerate(exits):
             size = info.flow_resolutions[-1]
             self.choice.addItem(f"Left at exit {k + 1} ({size}×{size})", k)
+        if len(categories) <= MAX_LISTED_CLASSES:
+            for c in range(len(categories)):
+                self._add_class(c)
         self.choice.blockSignals(False)
+
+    def _add_class(self, category: int) -> int:
+        self.choice.addItem(f"Predicted {self._categories[category]}", predicted(category))
+        return self.choice.count() - 1
 
     def choose(self, show: RowFilter) -> None:
         """Select ``show`` and announce it (as if the user picked it)."""
         index = self.choice.findData(show) if show is not None else 0
+        category = predicted_class(show)
+        if index < 0 and category is not None and 0 <= category < len(self._categories):
+            index = self._add_class(category)  # a class not listed, clicked in the chart
         self.choice.setCurrentIndex(max(index, 0))
         self.filterChanged.emit(self.current)
 

@@ -13,6 +13,17 @@ from app.widgets.class_breakdown import MAX_CLASSES
 from app_helpers import wait_idle, wait_rows
 
 
+def _move_to(chart, x: float, row: int) -> QPointF:
+    """Where the chart shows (x %, row); the pointer moved there with a real event."""
+    box = chart.plot.getViewBox()
+    at = QPointF(chart.plot.mapFromScene(box.mapViewToScene(QPointF(x, row))))
+    viewport = chart.plot.viewport()
+    # A real move event through Qt (QTest.mouseMove does not reach a dialog's view offscreen).
+    QApplication.sendEvent(viewport, QMouseEvent(QEvent.Type.MouseMove, at, viewport.mapToGlobal(at), Qt.MouseButton.NoButton,
+                                                 Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+    return at
+
+
 def _drawn(window) -> tuple[list[int], np.ndarray]:
     """The classes drawn, top to bottom, and each exit's segment widths (%) per row."""
     chart = window.class_breakdown
@@ -53,6 +64,9 @@ def test_classes_are_ordered_by_their_mean_cost(qtbot, window):
     assert classes == [1, 2, 0]  # trouser, bag, shirt; the class with no image is left out
     np.testing.assert_allclose(widths[1, [0, k - 1]], [50, 50])
     assert chart.row_labels[0] == f"trouser  {exits[0].flops / 1e6:.1f} MFLOPs"
+    chart.highlight_class(2)  # the table lists the bags: the other rows dim
+    alphas = [brush.color().alpha() for brush in chart.bars[0].opts["brushes"]]
+    assert alphas == [70, 255, 70]
 
 
 def test_hovering_a_segment_tells_its_count(qtbot, window):
@@ -64,16 +78,12 @@ def test_hovering_a_segment_tells_its_count(qtbot, window):
     chart = window.class_breakdown
     qtbot.waitExposed(chart)
     qtbot.wait(50)  # laid out: the view's mapping is final
-    box = chart.plot.getViewBox()
-    at = QPointF(chart.plot.mapFromScene(box.mapViewToScene(QPointF(50, 0))))  # the top bar's middle
-    viewport = chart.plot.viewport()
-    # A real move event through Qt (QTest.mouseMove does not reach a dialog's view offscreen).
-    QApplication.sendEvent(viewport, QMouseEvent(QEvent.Type.MouseMove, at, viewport.mapToGlobal(at), Qt.MouseButton.NoButton,
-                                                 Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+    _move_to(chart, 50, 0)  # the top bar's middle
     counts = window.controller.session.class_exits()[chart.classes[0]]
     name = window.controller.session.categories[chart.classes[0]]
     size = window.controller.session.exits[0].flow_resolutions[-1]
-    assert chart.plot.toolTip() == f"{name}: {counts[0]} of {counts[0]} images (100%) left at exit 1 ({size}×{size})"
+    assert chart.plot.toolTip() == (f"{name}: {counts[0]} of {counts[0]} images (100%) left at exit 1 ({size}×{size}); "
+                                    "click to list the class")
 
 
 def test_many_classes_show_those_with_the_most_images(qtbot, window):
@@ -85,3 +95,38 @@ def test_many_classes_show_those_with_the_most_images(qtbot, window):
     chart.set_counts(counts)
     assert sorted(chart.classes) == list(range(30 - MAX_CLASSES, 30))
     assert f"{MAX_CLASSES} of 30 classes" in chart.note.text()
+
+
+def test_clicking_a_class_lists_its_images(qtbot, window):
+    from app.row_filter import predicted
+
+    window.load_samples()
+    wait_rows(qtbot, window, 60)
+    wait_idle(qtbot, window)
+    window.show_class_breakdown()
+    chart = window.class_breakdown
+    qtbot.waitExposed(chart)
+    qtbot.wait(50)
+    top = int(chart.classes[0])
+    at = _move_to(chart, 50, 0)
+    QTest.mouseClick(chart.plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at.toPoint())
+    qtbot.wait(20)
+    assert window.filter_bar.current == predicted(top)
+    model, session = window.controller.results, window.controller.session
+    listed = {model.session_row(r) for r in range(model.rowCount())}
+    assert listed == {r for r in range(60) if session.summary(r).class_index == top and not session.summary(r).pending}
+    assert window.filter_bar.choice.currentText() == f"Predicted {session.categories[top]}"
+    QTest.mouseClick(chart.plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at.toPoint())
+    qtbot.wait(20)
+    assert window.filter_bar.current is None and model.rowCount() == 60
+
+
+def test_a_class_not_listed_is_added_when_chosen(qtbot, window):
+    from app.row_filter import predicted
+    from app.widgets.filter_bar import MAX_LISTED_CLASSES
+
+    bar = window.filter_bar
+    bar.set_model(window.controller.loaded.exits, [f"class {i}" for i in range(MAX_LISTED_CLASSES + 5)])
+    assert bar.choice.findData(predicted(0)) < 0  # too many classes to list
+    bar.choose(predicted(7))
+    assert bar.current == predicted(7) and bar.choice.currentText() == "Predicted class 7"

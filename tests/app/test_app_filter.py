@@ -105,15 +105,15 @@ def test_the_empty_table_says_why(qtbot, window):
 
 
 def test_the_f_key_steps_through_the_filters(qtbot, window):
-    from app.row_filter import WRONG
+    from app.row_filter import WRONG, predicted
 
     _classified(qtbot, window)
-    k = len(window.controller.session.exits)
+    k, classes = len(window.controller.session.exits), len(window.controller.session.categories)
     seen = []
-    for _ in range(k + 2):
+    for _ in range(k + classes + 2):
         QTest.keyClick(window, Qt.Key.Key_F)
         seen.append(window.filter_bar.current)
-    assert seen == [WRONG, *range(k), None]
+    assert seen == [WRONG, *range(k), *map(predicted, range(classes)), None]
     assert _shown_rows(window) == set(range(60))
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from ranet import ExitResult, RANetConfig, exit_infos
 
+from app.row_filter import predicted
 from app.session import Outcome, Session
 
 
@@ -119,3 +120,5 @@ def test_class_exits_counts_decided_images_by_predicted_class_and_exit(session):
     counts = session.class_exits()
     assert counts.shape == (10, k) and counts.sum() == 3
     assert counts[3, 0] == 2 and counts[7, 1] == 1
+    assert list(session.matching(predicted(3))) == [True, True, False, False, False]
+    assert list(session.matching(predicted(1))) == [False] * 5  # row 4 is still pending
