@@ -131,6 +131,7 @@ class ResultsView(QTableView):
         self._fitting = False
         self.user_sized_columns = False
         self._selected_image: int | None = None  # session row, kept across a model reset
+        self._follow_selection = False
         self._none_shown = self.NONE_SHOWN_TEXT
         self._resize_columns()
 
@@ -145,6 +146,8 @@ class ResultsView(QTableView):
     def _remember_selection(self) -> None:
         current = self.currentIndex()
         self._selected_image = self.model().session_row(current.row()) if current.isValid() else None
+        # Follow the image only if the user was looking at it, not while they scroll elsewhere.
+        self._follow_selection = current.isValid() and self.viewport().rect().intersects(self.visualRect(current))
 
     def _restore_selection(self) -> None:
         """Select the remembered image if it is shown, else the first row; none in an empty table."""
@@ -155,8 +158,9 @@ class ResultsView(QTableView):
         if row < 0 and self.model().rowCount():
             row = 0
         if row >= 0:
+            self.setAutoScroll(self._follow_selection or image is None)  # selecting scrolls to the row
             self.selectRow(row)
-            self.scrollTo(self.currentIndex())
+            self.setAutoScroll(True)
 
     def _sorted_by_user(self) -> None:
         if self.currentIndex().isValid():

@@ -102,10 +102,15 @@ def test_images_that_arrive_later_take_their_places(qtbot, window, tmp_path):
     _classified(qtbot, window)
     _click_header(qtbot, window, Column.IMAGE)
     _click_header(qtbot, window, Column.IMAGE)  # descending names
+    window.results.selectRow(0)
+    chosen = window.selected_row()
+    bar = window.results.verticalScrollBar()
+    bar.setValue(bar.maximum())  # the user looks elsewhere: new rows must not pull the view back
     drop(window, copy_samples(tmp_path, per_class=1))
     wait_rows(qtbot, window, 70)
     wait_idle(qtbot, window)
     assert _is_sorted(_in_table_order(window, "name"), descending=True)
+    assert window.selected_row() == chosen and bar.value() > 0
     model = window.controller.results
     for r in (0, 35, 69):  # each row paints and explains its own image
         record = window.controller.session.records[model.session_row(r)]
