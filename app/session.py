@@ -7,8 +7,8 @@ threshold per exit) is one vectorised :func:`ranet.policies.exits_for_thresholds
 at the new threshold lies beyond what was computed is *pending* until a worker computes its
 remaining exits (:meth:`Session.fill`).
 
-Arrays are numpy with torch views on the same memory: torch for the policy, numpy for the
-cheap scalar reads a table makes while painting.
+Arrays are numpy, decided by the same :func:`ranet.policies.exits_for_thresholds` as the engine
+and the evaluation use: the GUI thread, which owns the session, runs no torch.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple, Sequence
 
 import numpy as np
-import torch
 from PIL import Image
 
 from ranet import ExitInfo, ExitResult
@@ -134,7 +133,7 @@ class Session:
         self.exits = list(exits)
         self.categories = list(categories)
         self.k = len(self.exits)
-        self.flops = torch.tensor([e.flops for e in self.exits], dtype=torch.float64)
+        self.flops = np.array([e.flops for e in self.exits], dtype=np.float64)
         self.records: list[Record] = []
         self._by_name: list[tuple[list, int]] = []  # (natural sort key, row), kept in order as rows arrive
         self._capacity = 0
@@ -163,9 +162,8 @@ class Session:
         for name, (shape, dtype, fill) in layout.items():
             array = np.full((capacity, *shape), fill, dtype=dtype)
             if self._capacity:
-                array[:n] = getattr(self, "_" + name)[:n]
-            setattr(self, "_" + name, array)
-            setattr(self, name, torch.from_numpy(array))
+                array[:n] = getattr(self, name)[:n]
+            setattr(self, name, array)
         self._capacity = capacity
 
     # -- filling ---------------------------------------------------------------------------
@@ -178,11 +176,11 @@ class Session:
         for row, o in enumerate(outcomes, lo):
             self.records.append(Record(o.source, o.name, o.error))
             bisect.insort(self._by_name, (_natural(o.name), row))
-            self._truth[row] = -1 if o.truth is None else o.truth
+            self.truth[row] = -1 if o.truth is None else o.truth
             if o.result is not None and o.error is None:
                 self._store(row, o.result)
-                self._ms[row] = o.result.ms
-                self._ok[row] = True
+                self.ms[row] = o.result.ms
+                self.ok[row] = True
         self._decide(lo, hi)
         self._sweep(np.arange(lo, hi))
         return range(lo, hi)
@@ -197,73 +195,72 @@ class Session:
     def fail(self, row: int, reason: str) -> None:
         """An image that could not be read again (e.g. deleted meanwhile)."""
         self.records[row].error = reason
-        self._ok[row] = False
-        self._pending[row] = False
+        self.ok[row] = False
+        self.pending[row] = False
 
     def _store(self, row: int, result: ExitResult) -> None:
         n = len(result.exit_confidences)
-        self._conf[row, :n] = result.exit_confidences
-        self._pred[row, :n] = result.exit_predictions
+        self.conf[row, :n] = result.exit_confidences
+        self.pred[row, :n] = result.exit_predictions
         for e, pairs in enumerate(result.exit_top5):
-            self._top_i[row, e, :len(pairs)] = [c for c, _ in pairs]
-            self._top_p[row, e, :len(pairs)] = [p for _, p in pairs]
+            self.top_i[row, e, :len(pairs)] = [c for c, _ in pairs]
+            self.top_p[row, e, :len(pairs)] = [p for _, p in pairs]
 
     # -- deciding --------------------------------------------------------------------------
     def set_thresholds(self, thresholds: float | Sequence[float]) -> np.ndarray:
         """Re-decide every image at one threshold for every exit, or one per exit; returns the
         rows whose shown exit or pending state changed."""
-        self.thresholds = torch.tensor(per_exit_thresholds(thresholds, self.k))
+        self.thresholds = np.array(per_exit_thresholds(thresholds, self.k))
         n = len(self.records)
-        old_shown, old_pending = self._shown[:n].copy(), self._pending[:n].copy()
+        old_shown, old_pending = self.shown[:n].copy(), self.pending[:n].copy()
         self._decide(0, n)
-        return np.flatnonzero((self._shown[:n] != old_shown) | (self._pending[:n] != old_pending))
+        return np.flatnonzero((self.shown[:n] != old_shown) | (self.pending[:n] != old_pending))
 
     def _decide(self, lo: int, hi: int) -> None:
         conf = self.conf[lo:hi]
         taken = exits_for_thresholds(conf, self.thresholds)
-        known = ~torch.isnan(conf.gather(1, taken[:, None])[:, 0])
-        last = (~torch.isnan(conf)).sum(1).sub(1).clamp(min=0)
-        self.shown[lo:hi] = torch.where(known, taken, last)
+        known = ~np.isnan(np.take_along_axis(conf, taken[:, None], axis=1)[:, 0])
+        last = np.maximum((~np.isnan(conf)).sum(1) - 1, 0)
+        self.shown[lo:hi] = np.where(known, taken, last)
         self.pending[lo:hi] = self.ok[lo:hi] & ~known
 
     def pending_rows(self) -> np.ndarray:
-        return np.flatnonzero(self._pending[:len(self)])
+        return np.flatnonzero(self.pending[:len(self)])
 
     def incomplete_rows(self) -> np.ndarray:
         """Readable images with exits still to compute (the engine computes exits in order)."""
         n = len(self)
-        return np.flatnonzero(self._ok[:n] & np.isnan(self._conf[:n, -1]))
+        return np.flatnonzero(self.ok[:n] & np.isnan(self.conf[:n, -1]))
 
     # -- reading ---------------------------------------------------------------------------
     def summary(self, row: int) -> RowSummary:
-        e = int(self._shown[row])
-        truth = int(self._truth[row])
-        return RowSummary(self.records[row].name, self.records[row].error, e, bool(self._pending[row]),
-                          int(self._pred[row, e]), float(self._conf[row, e]), truth if truth >= 0 else None)
+        e = int(self.shown[row])
+        truth = int(self.truth[row])
+        return RowSummary(self.records[row].name, self.records[row].error, e, bool(self.pending[row]),
+                          int(self.pred[row, e]), float(self.conf[row, e]), truth if truth >= 0 else None)
 
     def detail(self, row: int) -> RowDetail:
         s = self.summary(row)
-        computed = int(np.count_nonzero(~np.isnan(self._conf[row])))
-        top = [(self.categories[int(c)], float(p)) for c, p in zip(self._top_i[row, s.exit], self._top_p[row, s.exit])
+        computed = int(np.count_nonzero(~np.isnan(self.conf[row])))
+        top = [(self.categories[int(c)], float(p)) for c, p in zip(self.top_i[row, s.exit], self.top_p[row, s.exit])
                if c >= 0]
-        ok = bool(self._ok[row])
+        ok = bool(self.ok[row])
         return RowDetail(
             row=row, name=s.name, path=self.records[row].path, error=s.error, exit=s.exit, pending=s.pending,
             label=self.categories[s.class_index] if ok else "", confidence=s.confidence if ok else math.nan,
             truth=self.categories[s.truth] if s.truth is not None else None,
             correct=(s.class_index == s.truth) if ok and s.truth is not None and not s.pending else None,
-            exit_confidences=[float(c) for c in self._conf[row, :computed]], top5=top,
+            exit_confidences=[float(c) for c in self.conf[row, :computed]], top5=top,
             flops=self.exits[s.exit].flops, resolution_path=self.exits[s.exit].resolution_path,
-            ms=float(self._ms[row]),
+            ms=float(self.ms[row]),
         )
 
     def stats(self) -> Stats:
         n = len(self)
         ok, pending, truth = self.ok[:n], self.pending[:n], self.truth[:n]
         decided = ok & ~pending
-        shown = self.shown[:n]
-        taken = shown[decided]
-        pred = self.pred[:n].gather(1, shown[:, None])[:, 0]
+        taken = self.shown[:n][decided]
+        predicted = self._predictions()
         labelled = decided & (truth >= 0)
         ms = self.ms[:n][ok]
         return Stats(
@@ -271,16 +268,16 @@ class Session:
             labelled=int(labelled.sum()),
             mean_flops=float(self.flops[taken].mean()) if len(taken) else math.nan,
             full_flops=float(self.flops[-1]),
-            accuracy=float((pred[labelled] == truth[labelled]).double().mean() * 100) if labelled.any() else None,
-            mean_exit=float(taken.double().mean() + 1) if len(taken) else math.nan,
+            accuracy=float((predicted[labelled] == truth[labelled]).mean() * 100) if labelled.any() else None,
+            mean_exit=float(taken.mean() + 1) if len(taken) else math.nan,
             ms=float(ms.mean()) if len(ms) else math.nan,
-            histogram=torch.bincount(taken, minlength=self.k).tolist(),
+            histogram=np.bincount(taken, minlength=self.k).tolist(),
         )
 
     def _predictions(self) -> np.ndarray:
         """Each row's class at the exit it shows."""
         n = len(self)
-        return np.take_along_axis(self._pred[:n], self._shown[:n, None], axis=1)[:, 0]
+        return np.take_along_axis(self.pred[:n], self.shown[:n, None], axis=1)[:, 0]
 
     def matching(self, show: RowFilter) -> np.ndarray:
         """Which rows ``show`` keeps, as a boolean mask: every row (None), the wrong answers
@@ -289,20 +286,20 @@ class Session:
         n = len(self)
         if show is None:
             return np.ones(n, dtype=np.bool_)
-        decided = self._ok[:n] & ~self._pending[:n]
+        decided = self.ok[:n] & ~self.pending[:n]
         if show == WRONG:
-            truth = self._truth[:n]
+            truth = self.truth[:n]
             return decided & (truth >= 0) & (self._predictions() != truth)
         category = predicted_class(show)
         if category is not None:
             return decided & (self._predictions() == category)
-        return decided & (self._shown[:n] == show)
+        return decided & (self.shown[:n] == show)
 
     def class_exits(self) -> np.ndarray:
         """``[classes, exits]`` counts of the decided images by predicted class and exit taken."""
         n, c = len(self), len(self.categories)
-        decided = self._ok[:n] & ~self._pending[:n]
-        index = self._predictions()[decided] * self.k + self._shown[:n][decided]
+        decided = self.ok[:n] & ~self.pending[:n]
+        index = self._predictions()[decided] * self.k + self.shown[:n][decided]
         return np.bincount(index, minlength=c * self.k).reshape(c, self.k)
 
     def sort_key(self, by: SortKey) -> np.ndarray:
@@ -315,20 +312,20 @@ class Session:
             key[np.fromiter((row for _, row in self._by_name), np.int64, n)] = np.arange(n)
             return key
         if by == "truth":
-            truth = self._truth[:n]
+            truth = self.truth[:n]
             return np.where(truth >= 0, self._class_rank()[truth], np.nan)
-        shown = self._shown[:n]
+        shown = self.shown[:n]
         if by == "prediction":
             key = self._class_rank()[self._predictions()]
         elif by == "confidence":
-            key = np.take_along_axis(self._conf[:n], shown[:, None], axis=1)[:, 0].astype(np.float64)
+            key = np.take_along_axis(self.conf[:n], shown[:, None], axis=1)[:, 0].astype(np.float64)
         elif by == "exit":
-            key = shown + 0.5 * self._pending[:n]  # "≥k+1" right after the images that left at k
+            key = shown + 0.5 * self.pending[:n]  # "≥k+1" right after the images that left at k
         elif by == "resolution":
             key = np.array([e.flow_resolutions[-1] for e in self.exits], dtype=np.float64)[shown]
         else:
             raise ValueError(f"cannot sort by {by!r}")
-        return np.where(self._ok[:n], key, np.nan)
+        return np.where(self.ok[:n], key, np.nan)
 
     def _class_rank(self) -> np.ndarray:
         """Each class's place in alphabetical order of the category names."""
@@ -338,18 +335,17 @@ class Session:
 
     def _sweep(self, rows: np.ndarray) -> None:
         """Add the rows among ``rows`` that just became complete to the threshold sweeps."""
-        rows = rows[self._ok[rows] & ~np.isnan(self._conf[rows, -1]) & ~self._swept[rows]]
+        rows = rows[self.ok[rows] & ~np.isnan(self.conf[rows, -1]) & ~self.swept[rows]]
         if not len(rows):
             return
-        self._swept[rows] = True
-        index = torch.from_numpy(rows)
-        conf, pred, truth = self.conf[index], self.pred[index], self.truth[index]
+        self.swept[rows] = True
+        conf, pred, truth = self.conf[rows], self.pred[rows], self.truth[rows]
         labelled = truth >= 0
-        taken = torch.stack([exits_for_thresholds(conf, torch.full((self.k,), float(t))) for t in CURVE_THRESHOLDS])
-        self._sweep_flops += self.flops[taken].sum(1).numpy()
-        hit = pred.gather(1, taken.T).T == truth  # [thresholds, rows]
-        self._sweep_correct += hit[:, labelled].sum(1).numpy()
-        self._exit_correct += (pred[labelled] == truth[labelled, None]).sum(0).numpy()
+        taken = np.stack([exits_for_thresholds(conf, np.full(self.k, t)) for t in CURVE_THRESHOLDS])  # [T, rows]
+        self._sweep_flops += self.flops[taken].sum(1)
+        hit = np.take_along_axis(pred, taken.T, axis=1).T == truth  # [thresholds, rows]
+        self._sweep_correct += hit[:, labelled].sum(1)
+        self._exit_correct += (pred[labelled] == truth[labelled, None]).sum(0)
         self._swept_rows += len(rows)
         self._swept_labelled += int(labelled.sum())
 
@@ -360,7 +356,7 @@ class Session:
         return Curves(
             thresholds=CURVE_THRESHOLDS, savings=100.0 * (1.0 - mflops / full), mflops=mflops,
             accuracy=100.0 * self._sweep_correct / labelled if labelled else None,
-            exit_mflops=self.flops.numpy() / 1e6,
+            exit_mflops=self.flops / 1e6,
             exit_accuracy=100.0 * self._exit_correct / labelled if labelled else None, images=n,
         )
 
@@ -374,14 +370,14 @@ class Session:
                    "ms": None, "error": record.error}
             if s.truth is not None:
                 row["truth"] = self.categories[s.truth]
-            if record.error or not self._ok[i]:
+            if record.error or not self.ok[i]:
                 row["status"] = "error"
             elif s.pending:
                 row["status"] = "pending"
             else:
                 row.update(label=self.categories[s.class_index], confidence=round(s.confidence, 6), exit=s.exit + 1,
                            flops=self.exits[s.exit].flops, resolution_path=self.exits[s.exit].resolution_path,
-                           ms=round(float(self._ms[i]), 3))
+                           ms=round(float(self.ms[i]), 3))
                 if s.truth is not None:
                     row["correct"] = s.class_index == s.truth
             rows.append(row)

@@ -185,9 +185,10 @@ def _exit_latency(model: RANet, x: Tensor, device: torch.device, warmup: int, re
 
 
 def _rethreshold_ms(confidence: Tensor, thresholds: Sequence[float], runs: int = 200) -> float:
-    """Median ms of ``exits_for_thresholds`` on ``RETHRESHOLD_ROWS`` cached confidences."""
+    """Median ms of ``exits_for_thresholds`` on ``RETHRESHOLD_ROWS`` cached confidences, held as
+    the app holds them (a numpy array)."""
     reps = -(-RETHRESHOLD_ROWS // len(confidence))
-    cached = confidence.repeat(reps, 1)[:RETHRESHOLD_ROWS].contiguous()
+    cached = confidence.repeat(reps, 1)[:RETHRESHOLD_ROWS].float().cpu().numpy()
     for _ in range(10):
         exits_for_thresholds(cached, thresholds)
     times = []

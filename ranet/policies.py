@@ -1,12 +1,14 @@
 """Exit policies: which exit a sample leaves at, given its per-exit confidences.
 
-Pure tensor functions, shared by the early-exit engine, the evaluation and the app's slider.
+Pure tensor functions, shared by the early-exit engine, the evaluation and the app's slider
+(which decides on numpy arrays: its GUI thread runs no torch).
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -23,13 +25,17 @@ def per_exit_thresholds(thresholds: float | Sequence[float], k: int) -> list[flo
     return values
 
 
-def exits_for_thresholds(confidence: Tensor, thresholds: Sequence[float] | Tensor) -> Tensor:
+def exits_for_thresholds(confidence: Tensor | np.ndarray, thresholds: Sequence[float] | Tensor) -> Tensor | np.ndarray:
     """0-based exit of each sample: the first exit whose confidence ≥ its threshold, else the
-    last column. ``confidence`` is ``[N, K]``; ``thresholds`` has at least K entries."""
+    last column. ``confidence`` is ``[N, K]`` (a tensor, or a numpy array for a numpy answer);
+    ``thresholds`` has at least K entries, compared in ``confidence``'s precision."""
     k = confidence.shape[1]
-    passed = confidence >= torch.as_tensor(thresholds, dtype=confidence.dtype)[:k]
+    if isinstance(confidence, np.ndarray):
+        passed = confidence >= np.asarray(thresholds, dtype=confidence.dtype)[:k]
+    else:
+        passed = confidence >= torch.as_tensor(thresholds, dtype=confidence.dtype)[:k]
     passed[:, -1] = True
-    return passed.to(torch.uint8).argmax(1)
+    return passed.argmax(1) if isinstance(passed, np.ndarray) else passed.to(torch.uint8).argmax(1)
 
 
 def budgeted_thresholds(val_confidence: Tensor, p: float) -> list[float]:

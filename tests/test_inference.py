@@ -169,3 +169,18 @@ def test_folded_batchnorm_gives_the_same_outputs_without_batchnorm_layers(model,
             torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4)
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in EarlyExitEngine(model).model.modules())
     assert fold_batchnorm(folded) is folded and EarlyExitEngine(folded).model is folded  # shared, not copied
+
+
+def test_exits_for_thresholds_agree_on_numpy_and_torch():
+    """The app decides on numpy arrays (its GUI thread runs no torch), the engine on tensors."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    conf = rng.random((500, 6)).astype(np.float32)
+    conf[rng.random((500, 6)) < 0.2] = np.nan  # exits never computed
+    for thresholds in ([0.5] * 6, [0.9, 0.8, 0.7, 0.6, 0.5, float("-inf")], [float("inf")] * 6, [0.3] * 7):
+        from_numpy = exits_for_thresholds(conf, thresholds)
+        from_torch = exits_for_thresholds(torch.from_numpy(conf), thresholds)
+        assert isinstance(from_numpy, np.ndarray)
+        np.testing.assert_array_equal(from_numpy, from_torch.numpy())
+    assert exits_for_thresholds(np.float32([[0.6, 0.9], [0.4, 0.2]]), [0.5, 0.5]).tolist() == [0, 1]

@@ -38,7 +38,7 @@ def test_the_c_key_opens_it_and_it_follows_the_threshold(qtbot, window):
     session = window.controller.session
     QTest.keyClick(window, Qt.Key.Key_C)
     assert window.class_breakdown.isVisible()
-    for t, exit in ((0.0, 0), (1.0, session.k - 1), (float(np.median(session.conf[:60, 0].numpy())) + 1e-4, None)):
+    for t, exit in ((0.0, 0), (1.0, session.k - 1), (float(np.median(session.conf[:60, 0])) + 1e-4, None)):
         window.slider.setValue(t)
         wait_idle(qtbot, window)
         counts = session.class_exits()

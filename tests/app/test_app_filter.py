@@ -72,7 +72,7 @@ def test_the_filter_follows_the_threshold(qtbot, window):
     window.slider.setValue(1.0)  # nobody leaves early
     window.filter_bar.choose(0)
     assert _shown_rows(window) == set()
-    middle = float(np.median(session.conf[:60, 0].numpy()))
+    middle = float(np.median(session.conf[:60, 0]))
     window.slider.setValue(middle + 0.0005)  # about half leave at the first exit
     shown = _shown_rows(window)
     assert shown == _rows_at(window, 0) and 0 < len(shown) < 60

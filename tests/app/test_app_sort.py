@@ -33,7 +33,7 @@ def _in_table_order(window, by: str) -> np.ndarray:
 
 def _thresholds(window) -> list[float]:
     """Thresholds that split the images between exits (the tiny test model is never sure)."""
-    first = window.controller.session.conf[:60, 0].numpy()
+    first = window.controller.session.conf[:60, 0]
     return [float(np.quantile(first, q)) + 1e-4 for q in (0.3, 0.7, 0.5)]
 
 

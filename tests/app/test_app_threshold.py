@@ -30,7 +30,7 @@ def test_slider_changes_exits_and_plots(qtbot, window):
     detail_before = window.detail.diagram.state()
 
     # A threshold between the first exit's confidences: some leave, some go on.
-    middle = float(np.median(session.conf[:60, 0].numpy()))
+    middle = float(np.median(session.conf[:60, 0]))
     window.slider.setValue(middle + 0.0005)
     exits = _exits(window)
     assert 0 in exits and max(exits) > 0
