@@ -152,7 +152,8 @@ class ResultsModel(QAbstractTableModel):
 
     # -- which images, in what order -------------------------------------------------------
     def set_filter(self, row_filter: RowFilter) -> None:
-        """Show every image (None), the wrong answers, or one exit's images."""
+        """Show every image (None), the wrong answers, one exit's images or one class's (see
+        :mod:`app.row_filter`)."""
         self.row_filter = row_filter
         self._arrange()
 
@@ -181,6 +182,8 @@ class ResultsModel(QAbstractTableModel):
             return
         old, new = self._order, self._arranged()
         if np.array_equal(old, new):
+            if len(self._position) != len(self.session):
+                self._set_order(new)  # new images, none of them shown
             return
         self._memo = None
         if len(new) > len(old) and np.array_equal(new[: len(old)], old):

@@ -146,3 +146,23 @@ def test_a_bar_tells_its_count_when_hovered(qtbot, window):
 
     assert hover(1).startswith("Exit 1 (") and "60 of 60 images (100.0%)" in hover(1)
     assert hover(1.5).startswith("Click a bar")  # between two bars
+
+
+def test_images_that_arrive_hidden_by_the_filter_follow_the_threshold(qtbot, window, tmp_path):
+    from app_helpers import copy_samples, drop
+
+    _classified(qtbot, window)
+    window.slider.setValue(1.0)  # nobody leaves at the first exit
+    window.filter_bar.choose(0)
+    drop(window, copy_samples(tmp_path, per_class=1))
+    wait_rows(qtbot, window, 70)
+    wait_idle(qtbot, window)
+    assert _shown_rows(window) == set()
+    session = window.controller.session
+    before = session.stats().histogram
+    window.slider.setValue(float(session.conf[:70, 0].max()) + 1e-4)  # some leave earlier, still none at exit 1
+    wait_idle(qtbot, window)
+    assert session.stats().histogram != before and _shown_rows(window) == set()
+    window.slider.setValue(0.0)  # now everybody does, the late arrivals too
+    wait_idle(qtbot, window)
+    assert _shown_rows(window) == set(range(70))
