@@ -61,11 +61,12 @@ class ClassBreakdown(QDialog):
         self._highlight: int | None = None  # a class, the others dimmed
         self._counts = np.zeros((0, 0), dtype=np.int64)  # their rows of the counts
         theme.follow_font(self, self._restyle)
-        self.resize(640, 480)
 
     def _restyle(self) -> None:
         theme.style_plot(self.plot.getPlotItem(), "Where each class's images left", "images (%)", "")
         self.plot.showGrid(x=False, y=False)  # grid lines would stripe the bars
+        scale = theme.font_scale()
+        self.resize(round(640 * scale), round(480 * scale))  # presentation fonts need the room
 
     def set_model(self, exits: Sequence[ExitInfo], categories: Sequence[str]) -> None:
         for bar in self.bars:
