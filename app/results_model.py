@@ -114,6 +114,10 @@ class ResultsModel(QAbstractTableModel):
         """The table row that shows session row ``row``; -1 when the filter hides it."""
         return int(self._position[row]) if 0 <= row < len(self._position) else -1
 
+    def path_of(self, row: int) -> str | None:
+        """The file shown in table row ``row``; None for pasted pixels."""
+        return self.session.records[self.session_row(row)].path
+
     def thumbnail(self, row: int) -> QImage | None:
         return self.thumbnails.get(self.session_row(row))
 

@@ -6,9 +6,12 @@ ones; a thumbnail is asked for when its row is first painted.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QPoint, QRect, QRectF, Qt, QUrl
+from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QImage, QPainter
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QMenu, QStyle, QStyledItemDelegate, QStyleOptionViewItem,
+                               QTableView)
 
 from .. import theme
 from ..results_model import Column, State
@@ -130,6 +133,8 @@ class ResultsView(QTableView):
         header.sortIndicatorChanged.connect(self._sorted_by_user)
         self._fitting = False
         self.user_sized_columns = False
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
         self._selected_image: int | None = None  # session row, kept across a model reset
         self._follow_selection = False
         self._none_shown = self.NONE_SHOWN_TEXT
@@ -165,6 +170,23 @@ class ResultsView(QTableView):
     def _sorted_by_user(self) -> None:
         if self.currentIndex().isValid():
             self.scrollTo(self.currentIndex())  # the selected image stays in sight
+
+    def row_menu(self, row: int) -> QMenu:
+        """What a right click on ``row`` offers: open the image, show its folder, copy its path
+        (the system's viewer and file manager do the reading; pasted pixels have no file)."""
+        path = self.model().path_of(row)
+        menu = QMenu(self)
+        for text, act in (("Open image", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(path))),
+                          ("Show in folder", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(path).parent)))),
+                          ("Copy path", lambda: QGuiApplication.clipboard().setText(path))):
+            menu.addAction(text, act).setEnabled(path is not None)
+        return menu
+
+    def _context_menu(self, at: QPoint) -> None:
+        index = self.indexAt(at)
+        if index.isValid():
+            self.selectRow(index.row())
+            self.row_menu(index.row()).exec(self.viewport().mapToGlobal(at))
 
     def set_none_shown(self, text: str) -> None:
         """What the view says when the filter hides every image."""

@@ -1,0 +1,38 @@
+"""A right click on a row: open the image, show its folder, copy its path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
+
+from app_helpers import wait_idle, wait_rows
+
+
+def test_the_row_menu_opens_shows_and_copies_the_file(qtbot, window, monkeypatch):
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url.toLocalFile()) or True))
+    window.load_samples()
+    wait_rows(qtbot, window, 60)
+    wait_idle(qtbot, window)
+    model = window.controller.results
+    path = model.path_of(3)
+    assert path == window.controller.session.records[model.session_row(3)].path and Path(path).is_file()
+    actions = {a.text(): a for a in window.results.row_menu(3).actions()}
+    assert list(actions) == ["Open image", "Show in folder", "Copy path"]
+    actions["Open image"].trigger()
+    actions["Show in folder"].trigger()
+    actions["Copy path"].trigger()
+    assert opened == [path, str(Path(path).parent)]
+    assert QGuiApplication.clipboard().text() == path
+
+
+def test_pasted_pixels_have_no_file_to_open(qtbot, window):
+    from app.workers import Pixels
+
+    image = QImage(28, 28, QImage.Format.Format_Grayscale8)
+    image.fill(0)
+    window.classify([Pixels("pasted image 1", image)])
+    wait_rows(qtbot, window, 1)
+    wait_idle(qtbot, window)
+    assert not any(a.isEnabled() for a in window.results.row_menu(0).actions())
