@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.auto_demo = AutoDemo(self.advance_demo, parent=self)
         self._wire()
+        self._restore_sort()
         if self.settings.geometry is not None:
             self.restoreGeometry(self.settings.geometry)
         else:
@@ -155,6 +156,12 @@ class MainWindow(QMainWindow):
         self.filter_bar.filterChanged.connect(self._apply_filter)
         self.plots.exitClicked.connect(self._toggle_filter)
         self.class_breakdown.classClicked.connect(lambda c: self._toggle_filter(predicted(c)))
+
+    def _restore_sort(self) -> None:
+        sort = self.settings.sort
+        if sort is not None and sort[0] < self.controller.results.columnCount():  # a foreign value is ignored
+            order = Qt.SortOrder.DescendingOrder if sort[1] else Qt.SortOrder.AscendingOrder
+            self.results.sortByColumn(sort[0], order)
 
     # -- start-up and model ----------------------------------------------------------------
     def start(self, weights: str | None = None, budget: str | None = None) -> None:
@@ -447,6 +454,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.threshold = self.slider.value()
+        sorted_by = self.controller.results.sorted_by
+        self.settings.sort = (int(sorted_by[0]), sorted_by[1] == Qt.SortOrder.DescendingOrder) if sorted_by else None
         self.settings.device = self.device
         if not self.isFullScreen():
             self.settings.geometry = self.saveGeometry()

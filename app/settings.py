@@ -1,4 +1,4 @@
-"""Persistent settings (threshold, folders, window geometry, device) through QSettings.
+"""Persistent settings (threshold, folders, window geometry, table order, device) through QSettings.
 
 ``RANET_DEMO_SETTINGS`` names a folder to keep them in an ini file there instead of the
 platform's place: tests and kiosk set-ups use it to start from a clean slate.
@@ -67,6 +67,18 @@ class Settings:
     @export_folder.setter
     def export_folder(self, value: str) -> None:
         self.store.setValue("export_folder", value)
+
+    @property
+    def sort(self) -> tuple[int, bool] | None:
+        """The table's sort column and whether descending; None: the order images came in."""
+        column = int(self._get("table/sort_column", -1, int))
+        return (column, bool(self._get("table/sort_descending", False, bool))) if column >= 0 else None
+
+    @sort.setter
+    def sort(self, value: tuple[int, bool] | None) -> None:
+        column, descending = value if value is not None else (-1, False)
+        self.store.setValue("table/sort_column", column)
+        self.store.setValue("table/sort_descending", descending)
 
     @property
     def geometry(self) -> QByteArray | None:

@@ -16,3 +16,22 @@ def test_threshold_and_folders_persist(qtbot, isolated_settings):
     again = Settings()
     assert abs(again.threshold - 0.777) < 1e-9 and again.last_folder == "/some/where" and again.device == "cpu"
     assert again.geometry is not None
+
+
+def test_the_table_order_persists(qtbot, isolated_settings):
+    from PySide6.QtCore import Qt
+
+    from app.results_model import Column
+
+    w = MainWindow(device="cpu")
+    qtbot.addWidget(w)
+    w.results.sortByColumn(Column.CONFIDENCE, Qt.SortOrder.DescendingOrder)
+    w.close()
+    again = MainWindow(device="cpu")
+    qtbot.addWidget(again)
+    header = again.results.horizontalHeader()
+    assert again.controller.results.sorted_by == (Column.CONFIDENCE, Qt.SortOrder.DescendingOrder)
+    assert header.sortIndicatorSection() == Column.CONFIDENCE and header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+    again.results.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # back to the order images came in
+    again.close()
+    assert Settings().sort is None
