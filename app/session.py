@@ -302,6 +302,14 @@ class Session:
         index = self._predictions()[decided] * self.k + self.shown[:n][decided]
         return np.bincount(index, minlength=c * self.k).reshape(c, self.k)
 
+    def class_correct(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per predicted class: the decided images with a label, and how many of those are right."""
+        n, c = len(self), len(self.categories)
+        truth, predicted = self.truth[:n], self._predictions()
+        labelled = self.ok[:n] & ~self.pending[:n] & (truth >= 0)
+        right = labelled & (predicted == truth)
+        return (np.bincount(predicted[labelled], minlength=c), np.bincount(predicted[right], minlength=c))
+
     def sort_key(self, by: SortKey) -> np.ndarray:
         """One float per row to order the table by what it shows (``by``); NaN where the row shows
         nothing to compare (an unreadable image, no label). Names compare naturally, case-blind

@@ -60,6 +60,7 @@ class ClassBreakdown(QDialog):
         self._colours: list = []  # per exit
         self._highlight: int | None = None  # a class, the others dimmed
         self._counts = np.zeros((0, 0), dtype=np.int64)  # their rows of the counts
+        self._labelled = self._right = np.zeros(0, dtype=np.int64)  # per class drawn
         theme.follow_font(self, self._restyle)
 
     def _restyle(self) -> None:
@@ -88,8 +89,10 @@ class ClassBreakdown(QDialog):
             f"exit{'s' if len(ks) > 1 else ''} {', '.join(map(str, ks))}" for flow, ks in flows.items()))
         self.set_counts(np.zeros((len(self._categories), len(self._exits)), dtype=np.int64))
 
-    def set_counts(self, counts: np.ndarray) -> None:
-        """``counts[c, k]``: images predicted as class ``c`` that left at exit ``k``."""
+    def set_counts(self, counts: np.ndarray, labelled: np.ndarray | None = None, right: np.ndarray | None = None) -> None:
+        """``counts[c, k]``: images predicted as class ``c`` that left at exit ``k``; ``labelled[c]``
+        and ``right[c]``: of those, how many have a label and how many are right (a bar's tooltip
+        tells them)."""
         totals = counts.sum(1)
         present = np.flatnonzero(totals)
         shown = present[np.argsort(-totals[present], kind="stable")][:MAX_CLASSES]
@@ -104,6 +107,8 @@ class ClassBreakdown(QDialog):
         for k, bar in enumerate(self.bars):
             bar.setOpts(x0=left[:, k], y=rows, width=share[:, k], height=BAR_HEIGHT, brushes=self._brushes(k))
         self.row_labels = [f"{self._categories[c]}  {m:.1f} MFLOPs" for c, m in zip(shown, mean_mflops)]
+        self._labelled = labelled[shown] if labelled is not None else np.zeros(len(shown), dtype=np.int64)
+        self._right = right[shown] if right is not None else np.zeros(len(shown), dtype=np.int64)
         self.plot.getAxis("left").setTicks([list(enumerate(self.row_labels))])
         self.plot.setRange(xRange=(-0.5, 100.5), yRange=(-0.6, max(len(shown), 1) - 0.4), padding=0)
         if not len(present):
@@ -154,6 +159,8 @@ class ClassBreakdown(QDialog):
             k = int(np.searchsorted(np.cumsum(100.0 * counts / total), x, side="right"))
             if k < len(counts):
                 size = self._exits[k].flow_resolutions[-1]
+                labelled = self._labelled[row]
+                right = f"; {self._right[row]} of {labelled} labelled right" if labelled else ""
                 tip = (f"{self._categories[self.classes[row]]}: {counts[k]} of {total} images "
-                       f"({counts[k] / total:.0%}) left at exit {k + 1} ({size}×{size}); click to list the class")
+                       f"({counts[k] / total:.0%}) left at exit {k + 1} ({size}×{size}){right}; click to list the class")
         self.plot.setToolTip(tip)

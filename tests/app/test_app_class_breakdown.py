@@ -50,6 +50,7 @@ def test_the_c_key_opens_it_and_it_follows_the_threshold(qtbot, window):
             assert (widths[:, exit] == 100).all()
 
 
+
 def test_classes_are_ordered_by_their_mean_cost(qtbot, window):
     chart = window.class_breakdown
     exits = window.controller.loaded.exits
@@ -82,8 +83,10 @@ def test_hovering_a_segment_tells_its_count(qtbot, window):
     counts = window.controller.session.class_exits()[chart.classes[0]]
     name = window.controller.session.categories[chart.classes[0]]
     size = window.controller.session.exits[0].flow_resolutions[-1]
+    labelled, right = window.controller.session.class_correct()
+    c = chart.classes[0]
     assert chart.plot.toolTip() == (f"{name}: {counts[0]} of {counts[0]} images (100%) left at exit 1 ({size}×{size}); "
-                                    "click to list the class")
+                                    f"{right[c]} of {labelled[c]} labelled right; click to list the class")
 
 
 def test_many_classes_show_those_with_the_most_images(qtbot, window):

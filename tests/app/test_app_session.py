@@ -121,4 +121,7 @@ def test_class_exits_counts_decided_images_by_predicted_class_and_exit(session):
     assert counts.shape == (10, k) and counts.sum() == 3
     assert counts[3, 0] == 2 and counts[7, 1] == 1
     assert list(session.matching(predicted(3))) == [True, True, False, False, False]
+    session.truth[:3] = [3, 5, 7]  # a and c right, b wrong
+    labelled, right = session.class_correct()
+    assert (labelled[3], right[3], labelled[7], right[7], labelled.sum()) == (2, 1, 1, 1, 3)
     assert list(session.matching(predicted(1))) == [False] * 5  # row 4 is still pending
