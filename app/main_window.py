@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.filterChanged.connect(self._apply_filter)
         self.plots.exitClicked.connect(self._toggle_filter)
         self.class_breakdown.classClicked.connect(lambda c: self._toggle_filter(predicted(c)))
+        self.class_breakdown.saveRequested.connect(self.save_class_chart)
 
     def _restore_sort(self) -> None:
         sort = self.settings.sort
@@ -405,6 +406,11 @@ class MainWindow(QMainWindow):
         path = path or self._save_path("Save the plots", "ranet_plots.png", "PNG image (*.png)")
         if path:
             self._write(lambda: export.save_png(self.plots, path), path)
+
+    def save_class_chart(self, path: str | None = None) -> None:
+        path = path or self._save_path("Save the exits-by-class chart", "ranet_exits_by_class.png", "PNG image (*.png)")
+        if path:
+            self._write(lambda: export.save_png(self.class_breakdown.chart, path), path)
 
     def _write(self, write, path: str) -> None:
         try:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from .. import theme
 
@@ -27,9 +27,11 @@ BAR_HEIGHT = 0.72
 
 class ClassBreakdown(QDialog):
     """A non-modal window: ``set_model`` per model, ``set_counts`` whenever decisions change. A
-    click on a class's bar emits ``classClicked`` with that class."""
+    click on a class's bar emits ``classClicked`` with that class; its Save button
+    ``saveRequested``."""
 
     classClicked = Signal(int)
+    saveRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,10 +50,20 @@ class ClassBreakdown(QDialog):
         self.note = QLabel(self)
         self.note.setProperty("role", "muted")
         self.note.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close, self)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setText("Save as PNG…")
+        self.save_button.clicked.connect(self.saveRequested)
+        buttons.rejected.connect(self.close)
+        self.chart = QWidget(self)  # what Save writes: the bars and their legend
+        column = QVBoxLayout(self.chart)
+        column.setContentsMargins(8, 8, 8, 8)
+        column.addWidget(self.plot, 1)
+        column.addWidget(self.legend)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.plot, 1)
-        layout.addWidget(self.legend)
+        layout.addWidget(self.chart, 1)
         layout.addWidget(self.note)
+        layout.addWidget(buttons)
         self._exits: list[ExitInfo] = []
         self._categories: list[str] = []
         self.bars: list[pg.BarGraphItem] = []  # one per exit

@@ -133,3 +133,19 @@ def test_a_class_not_listed_is_added_when_chosen(qtbot, window):
     assert bar.choice.findData(predicted(0)) < 0  # too many classes to list
     bar.choose(predicted(7))
     assert bar.current == predicted(7) and bar.choice.currentText() == "Predicted class 7"
+
+
+def test_its_save_button_writes_the_chart_as_png(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtGui import QImage
+
+    window.load_samples()
+    wait_rows(qtbot, window, 60)
+    wait_idle(qtbot, window)
+    window.show_class_breakdown()
+    target = tmp_path / "out" / "chart.png"
+    target.parent.mkdir()
+    monkeypatch.setattr(window, "_save_path", lambda *_: str(target))  # the file dialog's answer
+    QTest.mouseClick(window.class_breakdown.save_button, Qt.MouseButton.LeftButton)
+    image = QImage(str(target))
+    assert not image.isNull() and image.size() == window.class_breakdown.chart.size()
+    assert [p.name for p in target.parent.iterdir()] == ["chart.png"]  # written atomically: no temporary file left
