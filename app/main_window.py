@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         self.budget_picker.budgetChosen.connect(c.set_budget)
         c.budgetChanged.connect(self._budget_changed)
         self.results.selectionModel().currentRowChanged.connect(self._select)
+        self.results.notice.connect(lambda message: self.statusBar().showMessage(message, 8000))
         self.filter_bar.filterChanged.connect(self._apply_filter)
         self.plots.exitClicked.connect(self._toggle_filter)
         self.class_breakdown.classClicked.connect(lambda c: self._toggle_filter(predicted(c)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QPoint, QRect, QRectF, Qt, QUrl
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QPoint, QRect, QRectF, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QImage, QPainter
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QMenu, QStyle, QStyledItemDelegate, QStyleOptionViewItem,
                                QTableView)
@@ -104,6 +104,8 @@ class ResultsView(QTableView):
     name is squeezed, until the user sizes a column by hand. A header click sorts by that column
     (ascending, descending, then arrival order again)."""
 
+    notice = Signal(str)  # a one-line message for the status bar
+
     #: the file-name room the Image column keeps before other columns shrink
     NAME_SAMPLE = "test_00000.png"
     EMPTY_TEXT = "Drop images or folders here\nor press Samples (Ctrl+D)"
@@ -176,11 +178,15 @@ class ResultsView(QTableView):
         (the system's viewer and file manager do the reading; pasted pixels have no file)."""
         path = self.model().path_of(row)
         menu = QMenu(self)
-        for text, act in (("Open image", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(path))),
-                          ("Show in folder", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(path).parent)))),
+        for text, act in (("Open image", lambda: self._open(path)),
+                          ("Show in folder", lambda: self._open(str(Path(path).parent))),
                           ("Copy path", lambda: QGuiApplication.clipboard().setText(path))):
             menu.addAction(text, act).setEnabled(path is not None)
         return menu
+
+    def _open(self, path: str) -> None:
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
+            self.notice.emit(f"No application to open {path} with")
 
     def _context_menu(self, at: QPoint) -> None:
         index = self.indexAt(at)

@@ -36,3 +36,13 @@ def test_pasted_pixels_have_no_file_to_open(qtbot, window):
     wait_rows(qtbot, window, 1)
     wait_idle(qtbot, window)
     assert not any(a.isEnabled() for a in window.results.row_menu(0).actions())
+
+
+def test_no_viewer_says_so_in_the_status_bar(qtbot, window, monkeypatch):
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: False))  # nothing installed to open it
+    window.load_samples()
+    wait_rows(qtbot, window, 60)
+    wait_idle(qtbot, window)
+    path = window.controller.results.path_of(0)
+    next(a for a in window.results.row_menu(0).actions() if a.text() == "Open image").trigger()
+    assert window.statusBar().currentMessage() == f"No application to open {path} with"
