@@ -302,14 +302,14 @@ class MainWindow(QMainWindow):
         self.actions.cancel.setEnabled(busy)
 
     def _rows_added(self) -> None:
+        """Counts and actions; the table, filter and charts follow from ``decisionsChanged``, which
+        the controller emits with every batch of new rows."""
         session = self.controller.session
         n = len(session) if session else 0
         Actions.set_enabled(self.actions.needs_results, n > 0)
         errors = session.stats().errors if session else 0
         self.count_label.setText(f"{n} images" + (f", <span style='color:{theme.BAD}'>{errors} unreadable</span>"
                                                   if errors else ""))
-        self._apply_filter()
-        self._refresh_class_breakdown()
 
     def selected_row(self) -> int | None:
         """The session row of the selected image, if any."""

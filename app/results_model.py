@@ -157,9 +157,10 @@ class ResultsModel(QAbstractTableModel):
     # -- which images, in what order -------------------------------------------------------
     def set_filter(self, row_filter: RowFilter) -> None:
         """Show every image (None), the wrong answers, one exit's images or one class's (see
-        :mod:`app.row_filter`)."""
-        self.row_filter = row_filter
-        self._arrange()
+        :mod:`app.row_filter`). New rows and new decisions re-arrange the table themselves."""
+        if row_filter != self.row_filter:
+            self.row_filter = row_filter
+            self._arrange()
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Qt's entry (a header click): by ``column``, or in arrival order when it is -1. Ties
