@@ -229,7 +229,7 @@ class MainWindow(QMainWindow):
     def _refresh_class_breakdown(self, force: bool = False) -> None:
         session = self.controller.session
         if session is not None and (force or self.class_breakdown.isVisible()):
-            self.class_breakdown.set_counts(session.class_exits(), *session.class_correct())
+            self.class_breakdown.set_counts(*session.class_counts())
 
     def show_model_card(self) -> None:
         if self.controller.loaded is not None:

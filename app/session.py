@@ -27,7 +27,7 @@ from ranet.policies import exits_for_thresholds, per_exit_thresholds
 
 from .row_filter import WRONG, RowFilter, predicted_class
 
-__all__ = ["Outcome", "Record", "RowSummary", "RowDetail", "Stats", "Curves", "Session", "SortKey", "TOP_K"]
+__all__ = ["Outcome", "Record", "RowSummary", "RowDetail", "Stats", "ClassCounts", "Curves", "Session", "SortKey", "TOP_K"]
 
 TOP_K = 5
 SortKey = Literal["name", "prediction", "confidence", "exit", "resolution", "truth"]
@@ -110,6 +110,14 @@ class Stats:
     def savings(self) -> float:
         """FLOPs saved against running the full network, in %."""
         return 100.0 * (1.0 - self.mean_flops / self.full_flops) if self.decided else math.nan
+
+
+class ClassCounts(NamedTuple):
+    """Per predicted class (see :meth:`Session.class_counts`)."""
+
+    exits: np.ndarray  # [classes, exits]: images that left at each exit
+    labelled: np.ndarray  # [classes]: of those, images with a label
+    right: np.ndarray  # [classes]: of those, images predicted right
 
 
 @dataclass(frozen=True)
@@ -295,20 +303,17 @@ class Session:
             return decided & (self._predictions() == category)
         return decided & (self.shown[:n] == show)
 
-    def class_exits(self) -> np.ndarray:
-        """``[classes, exits]`` counts of the decided images by predicted class and exit taken."""
+    def class_counts(self) -> ClassCounts:
+        """Per predicted class, over the decided images: how many left at each exit, how many have
+        a label and how many of those are right."""
         n, c = len(self), len(self.categories)
         decided = self.ok[:n] & ~self.pending[:n]
-        index = self._predictions()[decided] * self.k + self.shown[:n][decided]
-        return np.bincount(index, minlength=c * self.k).reshape(c, self.k)
-
-    def class_correct(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per predicted class: the decided images with a label, and how many of those are right."""
-        n, c = len(self), len(self.categories)
-        truth, predicted = self.truth[:n], self._predictions()
-        labelled = self.ok[:n] & ~self.pending[:n] & (truth >= 0)
+        predicted, truth = self._predictions()[decided], self.truth[:n][decided]
+        labelled = truth >= 0
         right = labelled & (predicted == truth)
-        return (np.bincount(predicted[labelled], minlength=c), np.bincount(predicted[right], minlength=c))
+        return ClassCounts(
+            exits=np.bincount(predicted * self.k + self.shown[:n][decided], minlength=c * self.k).reshape(c, self.k),
+            labelled=np.bincount(predicted[labelled], minlength=c), right=np.bincount(predicted[right], minlength=c))
 
     def sort_key(self, by: SortKey) -> np.ndarray:
         """One float per row to order the table by what it shows (``by``); NaN where the row shows

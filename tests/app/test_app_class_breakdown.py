@@ -41,7 +41,7 @@ def test_the_c_key_opens_it_and_it_follows_the_threshold(qtbot, window):
     for t, exit in ((0.0, 0), (1.0, session.k - 1), (float(np.median(session.conf[:60, 0])) + 1e-4, None)):
         window.slider.setValue(t)
         wait_idle(qtbot, window)
-        counts = session.class_exits()
+        counts = session.class_counts().exits
         classes, widths = _drawn(window)
         assert sorted(classes) == list(np.flatnonzero(counts.sum(1)))
         for row, c in enumerate(classes):
@@ -80,10 +80,10 @@ def test_hovering_a_segment_tells_its_count(qtbot, window):
     qtbot.waitExposed(chart)
     qtbot.wait(50)  # laid out: the view's mapping is final
     _move_to(chart, 50, 0)  # the top bar's middle
-    counts = window.controller.session.class_exits()[chart.classes[0]]
+    counts = window.controller.session.class_counts().exits[chart.classes[0]]
     name = window.controller.session.categories[chart.classes[0]]
     size = window.controller.session.exits[0].flow_resolutions[-1]
-    labelled, right = window.controller.session.class_correct()
+    _, labelled, right = window.controller.session.class_counts()
     c = chart.classes[0]
     assert chart.plot.toolTip() == (f"{name}: {counts[0]} of {counts[0]} images (100%) left at exit 1 ({size}×{size}); "
                                     f"{right[c]} of {labelled[c]} labelled right; click to list the class")

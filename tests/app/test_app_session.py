@@ -108,7 +108,7 @@ def test_one_threshold_per_exit(session):
         session.set_thresholds([0.5, 0.5])
 
 
-def test_class_exits_counts_decided_images_by_predicted_class_and_exit(session):
+def test_class_counts_count_decided_images_by_predicted_class_and_exit(session):
     k = session.k
     session.add([
         Outcome("/a.png", "a.png", result=_result([0.9], [3])),  # class 3 at exit 1
@@ -117,11 +117,11 @@ def test_class_exits_counts_decided_images_by_predicted_class_and_exit(session):
         Outcome("/d.png", "d.png", error="not an image"),
         Outcome("/e.png", "e.png", result=_result([0.2], [1])),  # waits for exit 2: not decided
     ])
-    counts = session.class_exits()
+    counts = session.class_counts().exits
     assert counts.shape == (10, k) and counts.sum() == 3
     assert counts[3, 0] == 2 and counts[7, 1] == 1
     assert list(session.matching(predicted(3))) == [True, True, False, False, False]
     session.truth[:3] = [3, 5, 7]  # a and c right, b wrong
-    labelled, right = session.class_correct()
+    _, labelled, right = session.class_counts()
     assert (labelled[3], right[3], labelled[7], right[7], labelled.sum()) == (2, 1, 1, 1, 3)
     assert list(session.matching(predicted(1))) == [False] * 5  # row 4 is still pending
