@@ -193,8 +193,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _difference(point: dict) -> str:
+    """A point's accuracy minus the final exit's, with its paired 95 % half-width: "-0.12 ± 0.18"."""
+    return f"{point['vs_final']:+.2f} ± {point['vs_final_ci95']:.2f}"
+
+
 def _vs_final(point: dict) -> str:
-    return f"{point['vs_final']:+.2f} ± {point['vs_final_ci95']:.2f} points vs the final exit, paired 95 %"
+    return f"{_difference(point)} points vs the final exit, paired 95 %"
 
 
 def render_model_card(meta: ModelMeta, config: RANetConfig, report: dict) -> str:
@@ -225,8 +230,7 @@ def render_model_card(meta: ModelMeta, config: RANetConfig, report: dict) -> str
               "| thresholds T_1..T_K |", "|---|---:|---:|---:|---|"]
     for label, pt in report["budgets"].items():
         ts = ", ".join("-" if abs(t) == float("inf") else f"{t:.4f}" for t in meta.thresholds[label])
-        lines.append(f"| {label} | {pt['accuracy']:.2f} | {pt['vs_final']:+.2f} ± {pt['vs_final_ci95']:.2f} "
-                     f"| {pt['mean_flops'] / 1e6:.2f} | {ts} |")
+        lines.append(f"| {label} | {pt['accuracy']:.2f} | {_difference(pt)} | {pt['mean_flops'] / 1e6:.2f} | {ts} |")
     lines += ["", "## Training", "", f"- Command: `{r.get('command', '?')}`"]
     if parents:
         shares = " and ".join(f"{share:.0%} of `{p.get('weights')}`" for share, p in parents)
