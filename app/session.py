@@ -84,6 +84,7 @@ class RowDetail:
     truth: str | None
     correct: bool | None
     exit_confidences: list[float]  # one per computed exit
+    exit_labels: list[str]  # the class each computed exit would answer
     top5: list[tuple[str, float]]  # at ``exit``
     flops: int
     resolution_path: list[str]
@@ -258,7 +259,8 @@ class Session:
             label=self.categories[s.class_index] if ok else "", confidence=s.confidence if ok else math.nan,
             truth=self.categories[s.truth] if s.truth is not None else None,
             correct=(s.class_index == s.truth) if ok and s.truth is not None and not s.pending else None,
-            exit_confidences=[float(c) for c in self.conf[row, :computed]], top5=top,
+            exit_confidences=[float(c) for c in self.conf[row, :computed]],
+            exit_labels=[self.categories[int(c)] for c in self.pred[row, :computed]], top5=top,
             flops=self.exits[s.exit].flops, resolution_path=self.exits[s.exit].resolution_path,
             ms=float(self.ms[row]),
         )

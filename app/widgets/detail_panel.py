@@ -1,5 +1,5 @@
 """The selected image: large, with its top-5 at the exit taken, the network path it ran and its
-confidence at every computed exit against the threshold."""
+confidence and answer at every computed exit against the threshold."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPixmap
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from .. import theme
@@ -106,7 +106,8 @@ class DetailPanel(QWidget):
         self.confidence_plot.hideButtons()
         self.confidence_plot.disableAutoRange()
         self.confidence_line = self.confidence_plot.plot(pen=pg.mkPen(theme.MUTED, width=2))
-        self.confidence_points = pg.ScatterPlotItem(size=12, pen=pg.mkPen(None))
+        self.confidence_points = pg.ScatterPlotItem(size=12, pen=pg.mkPen(None), hoverable=True,
+                                                    tip=lambda x, y, data: data)
         self.taken_point = pg.ScatterPlotItem(size=22, pen=pg.mkPen("#ffffff", width=2.5), brush=pg.mkBrush(None))
         self.threshold_line = pg.PlotDataItem(pen=pg.mkPen(theme.BAD, width=2, style=Qt.PenStyle.DashLine))
         self.threshold_label = pg.TextItem("threshold", color=theme.BAD, anchor=(0, 0.5))
@@ -117,6 +118,7 @@ class DetailPanel(QWidget):
             self.confidence_plot.addItem(item)
         self.confidence_plot.setYRange(-0.1, 1.12, padding=0)  # room for a marker at 0 and at 1
         self.confidence_plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.5, 1)]])
+        self.confidence_plot.getViewBox().sigResized.connect(lambda _: self._show_answers(self._answers))
 
         text = QVBoxLayout()
         text.setSpacing(4)
@@ -137,22 +139,42 @@ class DetailPanel(QWidget):
         layout.addWidget(self.confidence_plot, 1)
         self._exits: list[ExitInfo] = []
         self._thresholds: float | Sequence[float] = 0.9
+        self._answers: list[str] = []
         self.detail: RowDetail | None = None
         theme.follow_font(self, self._restyle)
         self.show_detail(None, 0.9)
 
     def _restyle(self) -> None:
-        theme.style_plot(self.confidence_plot.getPlotItem(), "Confidence at each exit", "exit", "confidence")
-        self.confidence_plot.setMinimumHeight(round(120 * theme.font_scale()))  # room for 0, 0.5 and 1
-        self.threshold_label.setFont(self.confidence_plot.getAxis("left").style["tickFont"])
+        theme.style_plot(self.confidence_plot.getPlotItem(), "Confidence and answer at each exit", "exit", "confidence")
+        tick_font = self.confidence_plot.getAxis("left").style["tickFont"]
+        # Room for the 0, 0.5 and 1 ticks, plus the answers' line under the exits' numbers.
+        self.confidence_plot.setMinimumHeight(round(120 * theme.font_scale()) + QFontMetrics(tick_font).height())
+        self.threshold_label.setFont(tick_font)
 
     def set_model(self, config: RANetConfig | None, exits: Sequence[ExitInfo]) -> None:
         self._exits = list(exits)
         self.detail = None
         self.diagram.set_model(config, exits)
-        self.confidence_plot.getAxis("bottom").setTicks([[(i + 1, str(i + 1)) for i in range(len(exits))]])
+        self._show_answers([])
         self.confidence_plot.setXRange(0.6, len(exits) + 0.4 + THRESHOLD_LABEL_ROOM, padding=0)
         self._show_thresholds(self._thresholds)  # the line's length follows the number of exits
+
+    def _show_answers(self, labels: Sequence[str]) -> None:
+        """Under each exit's number, the class it answers where that answer changes: "Shirt" at
+        exit 1 and "T-shirt/top" at exit 3 tells that the finer flows changed the network's mind."""
+        self._answers = list(labels)
+        axis = self.confidence_plot.getAxis("bottom")
+        box = self.confidence_plot.getViewBox()
+        (left, right), _ = box.viewRange()
+        room = int(box.width() / max(right - left, 1e-9)) - 6  # pixels between two exits' numbers
+        metrics = QFontMetrics(axis.style["tickFont"] or self.font())
+        ticks = []
+        for k in range(len(self._exits)):
+            answer = labels[k] if k < len(labels) and (k == 0 or labels[k] != labels[k - 1]) else ""
+            # Two lines always, so that the axis keeps its height from one image to the next.
+            answer = metrics.elidedText(answer, Qt.TextElideMode.ElideRight, max(room, 0)) or "\u00a0"
+            ticks.append((k + 1, f"{k + 1}\n{answer}"))
+        axis.setTicks([ticks])
 
     def _show_thresholds(self, thresholds: float | Sequence[float]) -> None:
         self._thresholds = thresholds
@@ -167,6 +189,12 @@ class DetailPanel(QWidget):
             return
         marks = [(k + 1, t) for k, t in enumerate(thresholds) if math.isfinite(t)]  # the last exit takes all
         self.exit_thresholds.setData([x + d for x, _ in marks for d in (-0.3, 0.3)], [t for _, t in marks for _ in (0, 1)])
+
+    def _exit_tip(self, detail: RowDetail, k: int) -> str:
+        info = self._exits[k]
+        taken = " (the exit taken)" if k == detail.exit and not detail.pending else ""
+        return (f"exit {k + 1}{taken}: {detail.exit_labels[k]}, {detail.exit_confidences[k]:.1%} confident\n"
+                f"{theme.flow_path(info.flow_resolutions)} · {info.flops / 1e6:.2f} MFLOPs")
 
     def set_compact(self, on: bool) -> None:
         """Short screens: a smaller preview and the three likeliest classes instead of five, so that
@@ -201,6 +229,7 @@ class DetailPanel(QWidget):
             self.confidence_line.setData([], [])
             self.confidence_points.setData([], [])
             self.taken_point.setData([], [])
+            self._show_answers([])
             if detail is None:
                 self.set_preview(None)
                 self.name.setText("")
@@ -230,6 +259,8 @@ class DetailPanel(QWidget):
         xs = list(range(1, len(detail.exit_confidences) + 1))
         self.confidence_line.setData(xs, detail.exit_confidences)
         self.confidence_points.setData(xs, detail.exit_confidences,
-                                       brush=[pg.mkBrush(theme.flow_color(self._exits[i].flow)) for i in range(len(xs))])
+                                       brush=[pg.mkBrush(theme.flow_color(self._exits[i].flow)) for i in range(len(xs))],
+                                       data=[self._exit_tip(detail, k) for k in range(len(xs))])
+        self._show_answers(detail.exit_labels)
         self.taken_point.setData([] if detail.pending else [detail.exit + 1],
                                  [] if detail.pending else [detail.exit_confidences[detail.exit]])
