@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["per_exit_thresholds", "exits_for_thresholds", "budgeted_thresholds", "thresholds_for_budget"]
+__all__ = ["per_exit_thresholds", "exits_for_thresholds", "budgeted_thresholds", "thresholds_for_budget",
+           "single_threshold_for_budget"]
 
 
 def per_exit_thresholds(thresholds: float | Sequence[float], k: int) -> list[float]:
@@ -76,3 +77,30 @@ def thresholds_for_budget(val_confidence: Tensor, flops: Sequence[int], mean_flo
     if best is None:  # the budget is below the first exit: everybody leaves there
         return [float("-inf")] * len(flops)
     return best[1]
+
+
+def single_threshold_for_budget(val_confidence: Tensor, flops: Sequence[int], mean_flops: float) -> list[float]:
+    """One threshold for every exit but the last (what the app's slider sets): the largest whose
+    expected FLOPs on the validation split are not above ``mean_flops``. Raising a threshold only
+    moves samples to later exits, so the cost is monotone in it and a bisection over the
+    validation confidences finds it."""
+    k = val_confidence.shape[1]
+    cost = torch.tensor(list(flops), dtype=torch.float64)
+    candidates = torch.unique(val_confidence[:, :-1]).tolist() + [float("inf")]
+
+    def thresholds(t: float) -> list[float]:
+        return [t] * (k - 1) + [float("-inf")]
+
+    def spent(t: float) -> float:
+        return float(cost[exits_for_thresholds(val_confidence, thresholds(t))].mean())
+
+    if spent(candidates[0]) > mean_flops:  # the budget is below the first exit: everybody leaves there
+        return [float("-inf")] * k
+    lo, hi = 0, len(candidates) - 1  # invariant: candidates[lo] fits the budget
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if spent(candidates[mid]) <= mean_flops:
+            lo = mid
+        else:
+            hi = mid - 1
+    return thresholds(candidates[lo])

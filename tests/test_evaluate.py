@@ -34,6 +34,12 @@ def test_evaluate_json_plot_and_card(tiny_weights, tmp_path, capsys):
     meta = load_model(weights, device="cpu").meta
     assert meta.exit_accuracy == [e["accuracy"] for e in report["exits"]]
     assert set(meta.thresholds) == {"25%", "40%", "60%"}
+    assert {pt["calibration"] for pt in report["budgets"].values()} <= {"geometric", "single"}
+    single = report["target"]["sweep_matching_point"]
+    if single is not None:  # the cheapest threshold of the sweep within 0.1 point of the final exit
+        assert single["accuracy"] >= last - 0.1
+        assert all(p["mean_flops"] >= single["mean_flops"] for p in report["threshold_sweep"]
+                   if p["accuracy"] >= last - 0.1)
     card = (tmp_path / "MODEL_CARD.md").read_text()
     assert "Per exit" in card and meta.categories[0] in card and "paired 95 %" in card
 

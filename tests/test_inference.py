@@ -7,7 +7,7 @@ import torch
 
 from ranet import EarlyExitEngine, load_model
 from ranet.model import fold_batchnorm
-from ranet.policies import budgeted_thresholds, exits_for_thresholds, thresholds_for_budget
+from ranet.policies import budgeted_thresholds, exits_for_thresholds, single_threshold_for_budget, thresholds_for_budget
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +132,38 @@ def test_thresholds_for_budget_respect_the_budget():
         spent = torch.tensor(flops, dtype=torch.float64)[exits_for_thresholds(conf, t)].mean()
         assert spent <= budget
         assert spent > budget - 5
+
+
+def test_single_threshold_for_budget_is_the_largest_that_fits():
+    torch.manual_seed(0)
+    conf = torch.rand(2000, 4)
+    flops = [10, 20, 30, 40]
+    cost = torch.tensor(flops, dtype=torch.float64)
+    for budget in (12, 25, 38):
+        t = single_threshold_for_budget(conf, flops, budget)
+        assert t[:3] == [t[0]] * 3 and t[3] == float("-inf")
+        assert cost[exits_for_thresholds(conf, t)].mean() <= budget
+        higher = float(conf[:, :3][conf[:, :3] > t[0]].min())  # the next validation confidence up
+        assert cost[exits_for_thresholds(conf, [higher] * 3 + [float("-inf")])].mean() > budget
+    assert single_threshold_for_budget(conf, flops, 5) == [float("-inf")] * 4  # below the first exit
+
+
+def test_budget_calibration_takes_one_threshold_only_where_it_scores_higher():
+    from ranet.evaluate import ExitOutputs, calibrate_budget
+
+    torch.manual_seed(0)
+    n, flops = 1000, [10, 20, 30]
+    labels = torch.zeros(n, dtype=torch.long)
+    first = torch.rand(n)
+    # Exit 1 is right when confident, exit 2 never is and is never confident, exit 3 always is:
+    # one threshold sends nobody to exit 2, the paper's geometric shares always send some.
+    conf = torch.stack([first, 0.05 + 0.01 * torch.rand(n), torch.ones(n)], 1)
+    pred = torch.stack([(first < 0.3).long(), torch.ones(n, dtype=torch.long), labels], 1)
+    thresholds, family = calibrate_budget(ExitOutputs(conf, pred), labels, flops, 20)
+    assert family == "single" and thresholds == single_threshold_for_budget(conf, flops, 20)
+    always_right = ExitOutputs(conf, torch.zeros(n, 3, dtype=torch.long))
+    thresholds, family = calibrate_budget(always_right, labels, flops, 20)  # a tie keeps the paper's
+    assert family == "geometric" and thresholds == thresholds_for_budget(conf, flops, 20)
 
 
 def test_out_of_gpu_memory_falls_back_to_smaller_batches_then_cpu(model, batch):

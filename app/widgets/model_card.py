@@ -76,7 +76,8 @@ def _budgets_html(meta: ModelMeta, full_flops: int) -> str:
     return ("<table><tr><th>budget</th><th>test top-1</th><th>vs final exit</th><th>mean MFLOPs</th>"
             f"<th>thresholds T_1..T_K</th></tr>{''.join(rows)}</table>"
             f"<p style='color:{theme.MUTED}'>Thresholds per share of the full network's FLOPs, calibrated on held-out "
-            "images (– : the last exit takes every image left); 'vs final exit' is the accuracy difference in points "
+            "images: the paper's geometric exit shares, or one threshold for every exit where that scored higher there "
+            "(– : the last exit takes every image left); 'vs final exit' is the accuracy difference in points "
             "with its paired 95 % interval. Choose a budget in the list beside the slider (or press B).</p>")
 
 
