@@ -57,6 +57,7 @@ class Actions(NamedTuple):
     load_run: QAction
     model_card: QAction
     class_breakdown: QAction
+    confusion: QAction
     export_csv: QAction
     export_json: QAction
     save_plots: QAction
@@ -71,7 +72,8 @@ class Actions(NamedTuple):
 
     @property
     def needs_model(self) -> tuple[QAction, ...]:
-        return self.samples, self.open_images, self.open_folder, self.paste, self.model_card, self.class_breakdown
+        return (self.samples, self.open_images, self.open_folder, self.paste, self.model_card, self.class_breakdown,
+                self.confusion)
 
     @property
     def needs_results(self) -> tuple[QAction, ...]:
@@ -105,6 +107,9 @@ def create_actions(w: MainWindow) -> Actions:
         class_breakdown=new_action(w, "Exits by &class", w.show_class_breakdown, "C", None,
                                    "For each class, the share of its images that left at each exit, cheapest "
                                    "class first (follows the threshold)", enabled=False, short="By class"),
+        confusion=new_action(w, "Confusion &matrix", w.show_confusion, "M", None,
+                             "For the labelled images, each label against the answer at the exit taken "
+                             "(follows the threshold); click a cell to list its images", enabled=False),
         export_csv=new_action(w, "Export results as &CSV…", w.export_csv, "Ctrl+E", sp.SP_DialogSaveButton,
                               "Save every result as a CSV table", enabled=False, short="Export CSV"),
         export_json=new_action(w, "Export results as &JSON…", w.export_json, "Ctrl+Shift+E", None,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QObject, QStandardPaths, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QImage, QResizeEvent
-from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
+from PySide6.QtWidgets import (QApplication, QDialog, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
                                QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from . import export, theme
@@ -19,9 +19,9 @@ from .actions import Actions, add_actions, create_actions
 from .auto_demo import AutoDemo
 from .controller import Controller
 from .resources import samples_dir
-from .row_filter import WRONG, predicted, predicted_class
+from .row_filter import WRONG, confused, confused_pair, predicted, predicted_class
 from .settings import Settings
-from .widgets import (BudgetPicker, ClassBreakdown, DetailPanel, FilterBar, FittingScrollArea, ModelCardDialog, PlotsPanel,
+from .widgets import (BudgetPicker, ClassBreakdown, ConfusionMatrix, DetailPanel, FilterBar, FittingScrollArea, ModelCardDialog, PlotsPanel,
                       ResultsView, ThresholdSlider)
 from .workers import LoadedModel, Pixels
 
@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         self.detail = DetailPanel(self)
         self.plots = PlotsPanel(self)
         self.class_breakdown = ClassBreakdown(self)
+        self.confusion = ConfusionMatrix(self)
         self.banner = QLabel(self)
         self.banner.setProperty("role", "banner")
         self.banner.setWordWrap(True)
@@ -111,14 +112,15 @@ class MainWindow(QMainWindow):
                                            a.export_json, a.save_plots, None, a.clear, a.cancel, None, a.quit])
         add_actions(bar.addMenu("&Model"), [a.load_model, a.load_run, None, a.model_card])
         add_actions(bar.addMenu("&View"), [a.threshold_up, a.threshold_down, a.next_budget, a.next_filter, None,
-                                           a.class_breakdown, None, a.presentation, a.auto_demo])
+                                           a.class_breakdown, a.confusion, None, a.presentation, a.auto_demo])
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         add_actions(toolbar, [a.samples, a.open_images, a.open_folder, None, a.load_model, a.model_card, None,
                               a.class_breakdown, a.export_csv, a.presentation])
-        self.addActions([a.threshold_up, a.threshold_down, a.next_budget, a.next_filter, a.class_breakdown, a.cancel])  # shortcuts work without a menu open
+        self.addActions([a.threshold_up, a.threshold_down, a.next_budget, a.next_filter, a.class_breakdown, a.confusion,
+                         a.cancel])  # shortcuts work without a menu open
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -158,6 +160,8 @@ class MainWindow(QMainWindow):
         self.plots.exitClicked.connect(self._toggle_filter)
         self.class_breakdown.classClicked.connect(lambda c: self._toggle_filter(predicted(c)))
         self.class_breakdown.saveRequested.connect(self.save_class_chart)
+        self.confusion.cellClicked.connect(lambda t, p: self._toggle_filter(confused(t, p)))
+        self.confusion.saveRequested.connect(self.save_confusion)
 
     def _restore_sort(self) -> None:
         sort = self.settings.sort
@@ -201,6 +205,7 @@ class MainWindow(QMainWindow):
         self.detail.set_model(loaded.model.config, loaded.exits)
         self.plots.set_model(loaded.exits)
         self.class_breakdown.set_model(loaded.exits, meta.categories)
+        self.confusion.set_model(meta.categories)
         self.filter_bar.set_model(loaded.exits, meta.categories)
         self._apply_filter()
         Actions.set_enabled(self.actions.needs_model, True)
@@ -222,14 +227,26 @@ class MainWindow(QMainWindow):
         self.banner.show()
 
     def show_class_breakdown(self) -> None:
-        self._refresh_class_breakdown(force=True)
-        self.class_breakdown.show()
-        self.class_breakdown.raise_()
+        self._open_chart(self.class_breakdown)
 
-    def _refresh_class_breakdown(self, force: bool = False) -> None:
-        session = self.controller.session
-        if session is not None and (force or self.class_breakdown.isVisible()):
-            self.class_breakdown.set_counts(*session.class_counts())
+    def show_confusion(self) -> None:
+        self._open_chart(self.confusion)
+
+    def _open_chart(self, chart: QDialog) -> None:
+        self._refresh_charts(opening=chart)
+        chart.show()
+        chart.raise_()
+
+    def _refresh_charts(self, opening: QDialog | None = None) -> None:
+        """The chart windows follow the decisions while they are open (and the one opening)."""
+        c = self.controller
+        if c.session is None:
+            return
+        if opening is self.class_breakdown or self.class_breakdown.isVisible():
+            self.class_breakdown.set_counts(*c.session.class_counts())
+        if opening is self.confusion or self.confusion.isVisible():
+            point = f"threshold {c.threshold:.3f}" if c.budget is None else f"the {c.budget} budget"
+            self.confusion.set_counts(c.session.confusion(), point)
 
     def show_model_card(self) -> None:
         if self.controller.loaded is not None:
@@ -346,7 +363,7 @@ class MainWindow(QMainWindow):
                                        c.session.stats() if c.session else None)
         self._apply_filter()
         self._refresh_detail()
-        self._refresh_class_breakdown()
+        self._refresh_charts()
 
     def _toggle_filter(self, show) -> None:
         """A chart click lists those images; a second click on the same bar lists all again."""
@@ -361,6 +378,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.set_counts(model.rowCount(), model.images)
         self.plots.highlight_exit(show if isinstance(show, int) else None)
         self.class_breakdown.highlight_class(predicted_class(show))
+        self.confusion.highlight_cell(confused_pair(show))
 
     def _refresh_detail(self) -> None:
         row = self.selected_row()
@@ -412,6 +430,11 @@ class MainWindow(QMainWindow):
         path = path or self._save_path("Save the exits-by-class chart", "ranet_exits_by_class.png", "PNG image (*.png)")
         if path:
             self._write(lambda: export.save_png(self.class_breakdown.chart, path), path)
+
+    def save_confusion(self, path: str | None = None) -> None:
+        path = path or self._save_path("Save the confusion matrix", "ranet_confusion.png", "PNG image (*.png)")
+        if path:
+            self._write(lambda: export.save_png(self.confusion.chart, path), path)
 
     def _write(self, write, path: str) -> None:
         try:

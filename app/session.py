@@ -25,7 +25,7 @@ from PIL import Image
 from ranet import ExitInfo, ExitResult
 from ranet.policies import exits_for_thresholds, per_exit_thresholds
 
-from .row_filter import WRONG, RowFilter, predicted_class
+from .row_filter import WRONG, RowFilter, confused_pair, predicted_class
 
 __all__ = ["Outcome", "Record", "RowSummary", "RowDetail", "Stats", "ClassCounts", "Curves", "Session", "SortKey", "TOP_K"]
 
@@ -291,8 +291,9 @@ class Session:
 
     def matching(self, show: RowFilter) -> np.ndarray:
         """Which rows ``show`` keeps, as a boolean mask: every row (None), the wrong answers
-        (WRONG), the images predicted as one class (``predicted(c)``), or the images that left at
-        exit ``show`` (0-based), at the current thresholds."""
+        (WRONG), the images predicted as one class (``predicted(c)``), those with one label and one
+        prediction (``confused(t, p)``), or the images that left at exit ``show`` (0-based), at the
+        current thresholds."""
         n = len(self)
         if show is None:
             return np.ones(n, dtype=np.bool_)
@@ -303,7 +304,17 @@ class Session:
         category = predicted_class(show)
         if category is not None:
             return decided & (self._predictions() == category)
+        pair = confused_pair(show)
+        if pair is not None:
+            return decided & (self.truth[:n] == pair[0]) & (self._predictions() == pair[1])
         return decided & (self.shown[:n] == show)
+
+    def confusion(self) -> np.ndarray:
+        """``[C, C]`` counts of the decided labelled images: row = label, column = prediction."""
+        n, c = len(self), len(self.categories)
+        truth = self.truth[:n]
+        keep = self.ok[:n] & ~self.pending[:n] & (truth >= 0)
+        return np.bincount(truth[keep] * c + self._predictions()[keep], minlength=c * c).reshape(c, c)
 
     def class_counts(self) -> ClassCounts:
         """Per predicted class, over the decided images: how many left at each exit, how many have

@@ -2,6 +2,7 @@
 
 from .budget_picker import BudgetPicker
 from .class_breakdown import ClassBreakdown
+from .confusion_matrix import ConfusionMatrix
 from .detail_panel import DetailPanel
 from .filter_bar import FilterBar
 from .fitting_scroll_area import FittingScrollArea
@@ -11,5 +12,5 @@ from .plots_panel import PlotsPanel
 from .results_view import ResultsView
 from .threshold_slider import ThresholdSlider
 
-__all__ = ["BudgetPicker", "ClassBreakdown", "DetailPanel", "FilterBar", "FittingScrollArea", "ModelCardDialog", "NetworkDiagram", "PlotsPanel",
+__all__ = ["BudgetPicker", "ClassBreakdown", "ConfusionMatrix", "DetailPanel", "FilterBar", "FittingScrollArea", "ModelCardDialog", "NetworkDiagram", "PlotsPanel",
            "ResultsView", "ThresholdSlider", "model_card_html"]

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from .. import theme
+from .chart_window import ChartWindow
 
 if TYPE_CHECKING:
     from ranet import ExitInfo
@@ -25,17 +26,14 @@ MAX_CLASSES = 20  # an ImageNet model has 1,000 classes: show those with the mos
 BAR_HEIGHT = 0.72
 
 
-class ClassBreakdown(QDialog):
+class ClassBreakdown(ChartWindow):
     """A non-modal window: ``set_model`` per model, ``set_counts`` whenever decisions change. A
-    click on a class's bar emits ``classClicked`` with that class; its Save button
-    ``saveRequested``."""
+    click on a class's bar emits ``classClicked`` with that class."""
 
     classClicked = Signal(int)
-    saveRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Exits by class")
+        super().__init__("Exits by class", parent)
         self.plot = pg.PlotWidget(self)
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(False, False)
@@ -47,23 +45,8 @@ class ClassBreakdown(QDialog):
         self.plot.setCursor(Qt.CursorShape.PointingHandCursor)
         self.legend = QLabel(self)
         self.legend.setWordWrap(True)
-        self.note = QLabel(self)
-        self.note.setProperty("role", "muted")
-        self.note.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close, self)
-        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setText("Save as PNG…")
-        self.save_button.clicked.connect(self.saveRequested)
-        buttons.rejected.connect(self.close)
-        self.chart = QWidget(self)  # what Save writes: the bars and their legend
-        column = QVBoxLayout(self.chart)
-        column.setContentsMargins(8, 8, 8, 8)
-        column.addWidget(self.plot, 1)
-        column.addWidget(self.legend)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.chart, 1)
-        layout.addWidget(self.note)
-        layout.addWidget(buttons)
+        self.chart_layout.addWidget(self.plot, 1)  # Save writes the bars and their legend
+        self.chart_layout.addWidget(self.legend)
         self._exits: list[ExitInfo] = []
         self._categories: list[str] = []
         self.bars: list[pg.BarGraphItem] = []  # one per exit

@@ -1,8 +1,8 @@
-"""Which images the table shows: all, the wrong answers, those that left at one exit, or those
-predicted as one class.
+"""Which images the table shows: all, the wrong answers, those that left at one exit, those
+predicted as one class, or those with one label and one prediction.
 
-The histogram of exits taken and the exits-by-class chart set it too (click a bar), so "which
-images went deep?" is one click.
+The histogram of exits taken, the exits-by-class chart and the confusion matrix set it too (click
+a bar or a cell), so "which images went deep?" is one click.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Sequence
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
-from ..row_filter import WRONG, RowFilter, predicted, predicted_class
+from ..row_filter import WRONG, RowFilter, confused_pair, predicted, predicted_class
 
 if TYPE_CHECKING:
     from ranet import ExitInfo
@@ -67,12 +67,24 @@ class FilterBar(QWidget):
         self.choice.addItem(f"Predicted {self._categories[category]}", predicted(category))
         return self.choice.count() - 1
 
+    def _add_pair(self, show: str, truth: int, prediction: int) -> int:
+        """List one confusion-matrix cell, in place of the one listed before (a booth's worth of
+        clicks would otherwise bury the list)."""
+        for index in reversed(range(self.choice.count())):
+            if confused_pair(self.choice.itemData(index)) is not None:
+                self.choice.removeItem(index)
+        self.choice.addItem(f"Labelled {self._categories[truth]}, predicted {self._categories[prediction]}", show)
+        return self.choice.count() - 1
+
     def choose(self, show: RowFilter) -> None:
         """Select ``show`` and announce it (as if the user picked it)."""
         index = self.choice.findData(show) if show is not None else 0
-        category = predicted_class(show)
-        if index < 0 and category is not None and 0 <= category < len(self._categories):
+        category, pair = predicted_class(show), confused_pair(show)
+        known = range(len(self._categories))
+        if index < 0 and category in known:
             index = self._add_class(category)  # a class not listed, clicked in the chart
+        elif index < 0 and pair is not None and pair[0] in known and pair[1] in known:
+            index = self._add_pair(show, *pair)  # a cell of the confusion matrix
         self.choice.setCurrentIndex(max(index, 0))
         self.filterChanged.emit(self.current)
 

@@ -34,6 +34,13 @@ def wait_idle(qtbot, window) -> None:
     qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
 
 
+def classify_samples(qtbot, window) -> None:
+    """Classify the 60 bundled samples and wait until every exit they need is computed."""
+    window.load_samples()
+    wait_rows(qtbot, window, 60)
+    wait_idle(qtbot, window)
+
+
 def copy_samples(target: Path, per_class: int = 2) -> list[Path]:
     """A few samples in class-named folders (so labels are known), nested one level deeper."""
     copied = []

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from app_helpers import wait_idle, wait_rows
+from app_helpers import classify_samples, wait_idle, wait_rows
 from ranet import load_model
 from ranet.weights import save_weights
 
@@ -49,9 +49,7 @@ def test_budget_thresholds_decide_until_the_slider_moves(qtbot, window, budget_w
     window.controller.fill_in_background = False
     picker.activated.emit(1)
     assert window.controller.budget == "25%"
-    window.load_samples()
-    wait_rows(qtbot, window, 60)
-    wait_idle(qtbot, window)
+    classify_samples(qtbot, window)
     session = window.controller.session
     assert set(_exits(window)) == {0} and len(session.incomplete_rows()) == 60  # only exit 1 ran
     assert session.stats().mean_flops == session.exits[0].flops

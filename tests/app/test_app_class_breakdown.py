@@ -10,7 +10,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from app.widgets.class_breakdown import MAX_CLASSES
-from app_helpers import wait_idle, wait_rows
+from app_helpers import classify_samples, wait_idle
 
 
 def _move_to(chart, x: float, row: int) -> QPointF:
@@ -32,9 +32,7 @@ def _drawn(window) -> tuple[list[int], np.ndarray]:
 
 
 def test_the_c_key_opens_it_and_it_follows_the_threshold(qtbot, window):
-    window.load_samples()
-    wait_rows(qtbot, window, 60)
-    wait_idle(qtbot, window)
+    classify_samples(qtbot, window)
     session = window.controller.session
     QTest.keyClick(window, Qt.Key.Key_C)
     assert window.class_breakdown.isVisible()
@@ -71,9 +69,7 @@ def test_classes_are_ordered_by_their_mean_cost(qtbot, window):
 
 
 def test_hovering_a_segment_tells_its_count(qtbot, window):
-    window.load_samples()
-    wait_rows(qtbot, window, 60)
-    wait_idle(qtbot, window)
+    classify_samples(qtbot, window)
     window.slider.setValue(0.0)  # every image leaves at the first exit
     window.show_class_breakdown()
     chart = window.class_breakdown
@@ -103,9 +99,7 @@ def test_many_classes_show_those_with_the_most_images(qtbot, window):
 def test_clicking_a_class_lists_its_images(qtbot, window):
     from app.row_filter import predicted
 
-    window.load_samples()
-    wait_rows(qtbot, window, 60)
-    wait_idle(qtbot, window)
+    classify_samples(qtbot, window)
     window.show_class_breakdown()
     chart = window.class_breakdown
     qtbot.waitExposed(chart)
@@ -138,9 +132,7 @@ def test_a_class_not_listed_is_added_when_chosen(qtbot, window):
 def test_its_save_button_writes_the_chart_as_png(qtbot, window, tmp_path, monkeypatch):
     from PySide6.QtGui import QImage
 
-    window.load_samples()
-    wait_rows(qtbot, window, 60)
-    wait_idle(qtbot, window)
+    classify_samples(qtbot, window)
     window.show_class_breakdown()
     target = tmp_path / "out" / "chart.png"
     target.parent.mkdir()

@@ -7,13 +7,11 @@ import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
-from app_helpers import wait_idle, wait_rows
+from app_helpers import classify_samples, wait_idle, wait_rows
 
 
 def _classified(qtbot, window) -> None:
-    window.load_samples()
-    wait_rows(qtbot, window, 60)
-    wait_idle(qtbot, window)
+    classify_samples(qtbot, window)
 
 
 def _shown_rows(window) -> set[int]:
@@ -86,9 +84,7 @@ def test_a_new_model_shows_every_image_again(qtbot, window, tiny_weights):
     window.filter_bar.choose(0)
     window.controller.load_model(str(tiny_weights))
     qtbot.waitUntil(lambda: window.filter_bar.current is None, timeout=60_000)
-    window.load_samples()
-    wait_rows(qtbot, window, 60)
-    wait_idle(qtbot, window)
+    classify_samples(qtbot, window)
     assert _shown_rows(window) == set(range(window.controller.results.images))
 
 

@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt
 from torch.overrides import TorchFunctionMode
 
 from app.results_model import Column
-from app.row_filter import WRONG, predicted
-from app_helpers import wait_idle, wait_rows
+from app.row_filter import WRONG, confused, predicted
+from app_helpers import classify_samples, wait_idle
 
 
 class TorchCalls(TorchFunctionMode):
@@ -24,9 +24,7 @@ class TorchCalls(TorchFunctionMode):
 
 def test_the_gui_thread_runs_no_torch(qtbot, window):
     with TorchCalls() as seen:
-        window.load_samples()
-        wait_rows(qtbot, window, 60)
-        wait_idle(qtbot, window)
+        classify_samples(qtbot, window)
         for t in (0.0, 0.999, 0.5):
             window.slider.setValue(t)
             wait_idle(qtbot, window)
@@ -38,6 +36,8 @@ def test_the_gui_thread_runs_no_torch(qtbot, window):
         window.filter_bar.choose(WRONG)
         window.filter_bar.choose(predicted(0))
         window.show_class_breakdown()
+        window.show_confusion()
+        window.filter_bar.choose(confused(0, 1))
         window.results.selectRow(0)
         qtbot.wait(50)
     assert seen.calls == []

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication
 
-from app_helpers import wait_idle, wait_rows
+from app_helpers import classify_samples
 
 
 def _settled(qtbot, window, width: int, height: int) -> None:
@@ -51,9 +51,7 @@ def test_window_fits_a_720p_screen(window):
 def test_a_short_window_keeps_the_network_path_in_view(qtbot, window, height):
     from app.widgets.detail_panel import COMPACT_PREVIEW_PX
 
-    window.load_samples()
-    wait_rows(qtbot, window, 60)
-    wait_idle(qtbot, window)
+    classify_samples(qtbot, window)
     window.results.selectRow(0)
     _settled(qtbot, window, 1280, height)
     area = window.detail.parentWidget().parentWidget()
@@ -142,9 +140,7 @@ def test_confidence_plot_stays_readable_on_a_presentation_screen(qtbot, window, 
     from PySide6.QtCore import QPointF
     from PySide6.QtGui import QFontMetrics
 
-    window.load_samples()
-    wait_rows(qtbot, window, 60)
-    wait_idle(qtbot, window)
+    classify_samples(qtbot, window)
     window.results.selectRow(59)
     monkeypatch.setattr(window.screen(), "geometry", lambda: QRect(0, 0, 1920, 1080))
     window.actions.presentation.trigger()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from app_helpers import drop, wait_idle, wait_rows
+from app_helpers import classify_samples, drop, wait_idle, wait_rows
 from ranet import load_model, save_authors_checkpoint
 
 
@@ -20,9 +20,7 @@ def warnings(monkeypatch) -> list[str]:
 
 
 def test_dropping_weights_switches_model_and_reclassifies(qtbot, window, tiny_weights, tmp_path):
-    window.load_samples()
-    wait_rows(qtbot, window, 60)
-    wait_idle(qtbot, window)
+    classify_samples(qtbot, window)
     first = window.controller.loaded
     other = tmp_path / "other.pt"
     shutil.copy(tiny_weights, other)

@@ -6,15 +6,13 @@ from pathlib import Path
 
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
 
-from app_helpers import wait_idle, wait_rows
+from app_helpers import classify_samples, wait_idle, wait_rows
 
 
 def test_the_row_menu_opens_shows_and_copies_the_file(qtbot, window, monkeypatch):
     opened = []
     monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: opened.append(url.toLocalFile()) or True))
-    window.load_samples()
-    wait_rows(qtbot, window, 60)
-    wait_idle(qtbot, window)
+    classify_samples(qtbot, window)
     model = window.controller.results
     path = model.path_of(3)
     assert path == window.controller.session.records[model.session_row(3)].path and Path(path).is_file()
@@ -40,9 +38,7 @@ def test_pasted_pixels_have_no_file_to_open(qtbot, window):
 
 def test_no_viewer_says_so_in_the_status_bar(qtbot, window, monkeypatch):
     monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: False))  # nothing installed to open it
-    window.load_samples()
-    wait_rows(qtbot, window, 60)
-    wait_idle(qtbot, window)
+    classify_samples(qtbot, window)
     path = window.controller.results.path_of(0)
     next(a for a in window.results.row_menu(0).actions() if a.text() == "Open image").trigger()
     assert window.statusBar().currentMessage() == f"No application to open {path} with"

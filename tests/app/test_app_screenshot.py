@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QImage
 
-from app_helpers import wait_idle, wait_rows
+from app_helpers import classify_samples
 
 
 def _distinct_colours(image: QImage, step: int = 7) -> int:
@@ -12,9 +12,7 @@ def _distinct_colours(image: QImage, step: int = 7) -> int:
 
 
 def test_window_screenshot_is_not_blank(qtbot, window, tmp_path):
-    window.load_samples()
-    wait_rows(qtbot, window, 60)
-    wait_idle(qtbot, window)
+    classify_samples(qtbot, window)
     window.results.selectRow(5)
     qtbot.waitUntil(lambda: window.detail.preview.pixmap() is not None and not window.detail.preview.pixmap().isNull(),
                     timeout=20_000)

@@ -8,13 +8,11 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from app.results_model import Column
-from app_helpers import copy_samples, drop, wait_idle, wait_rows
+from app_helpers import classify_samples, copy_samples, drop, wait_idle, wait_rows
 
 
 def _classified(qtbot, window) -> None:
-    window.load_samples()
-    wait_rows(qtbot, window, 60)
-    wait_idle(qtbot, window)
+    classify_samples(qtbot, window)
 
 
 def _click_header(qtbot, window, column: Column) -> None:

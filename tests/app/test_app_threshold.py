@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from app_helpers import SAMPLES, wait_idle, wait_rows
+from app_helpers import SAMPLES, classify_samples, wait_idle, wait_rows
 
 
 def _exits(window) -> list[int]:
@@ -46,9 +46,7 @@ def test_slider_changes_exits_and_plots(qtbot, window):
 def test_missing_exits_are_computed_when_the_slider_needs_them(qtbot, window):
     window.controller.fill_in_background = False
     window.slider.setValue(0.0)
-    window.load_samples()
-    wait_rows(qtbot, window, 60)
-    wait_idle(qtbot, window)
+    classify_samples(qtbot, window)
     session = window.controller.session
     assert len(session.incomplete_rows()) == 60  # true early exit: only exit 1 was run
     window.slider.setValue(1.0)
