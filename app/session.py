@@ -401,9 +401,13 @@ class Session:
             elif s.pending:
                 row["status"] = "pending"
             else:
+                computed = int(np.count_nonzero(~np.isnan(self.conf[i])))
                 row.update(label=self.categories[s.class_index], confidence=round(s.confidence, 6), exit=s.exit + 1,
                            flops=self.exits[s.exit].flops, resolution_path=self.exits[s.exit].resolution_path,
-                           ms=round(float(self.ms[i]), 3))
+                           ms=round(float(self.ms[i]), 3),
+                           # JSON only (CSV keeps one value per column): what every computed exit answered
+                           exit_confidences=[round(float(c), 6) for c in self.conf[i, :computed]],
+                           exit_labels=[self.categories[int(c)] for c in self.pred[i, :computed]])
                 if s.truth is not None:
                     row["correct"] = s.class_index == s.truth
             rows.append(row)

@@ -41,7 +41,8 @@ class ExitResult:
         return {
             "label": self.label, "class_index": self.class_index, "confidence": round(self.confidence, 6),
             "exit": self.exit, "flops": self.flops, "resolution_path": self.resolution_path,
-            "exit_confidences": [round(c, 6) for c in self.exit_confidences], "ms": round(self.ms, 3),
+            "exit_confidences": [round(c, 6) for c in self.exit_confidences],
+            "exit_predictions": list(self.exit_predictions), "ms": round(self.ms, 3),
         }
 
 

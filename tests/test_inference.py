@@ -110,6 +110,7 @@ def test_result_carries_label_top5_and_timing(model, batch):
     assert len(r.exit_top5[-1]) == 5 and r.exit_top5[-1][0][0] == r.class_index
     assert r.ms > 0
     assert set(r.to_json()) >= {"label", "class_index", "confidence", "exit", "flops", "resolution_path", "ms"}
+    assert r.to_json()["exit_predictions"][r.exit - 1] == r.class_index
 
 
 def test_budgeted_thresholds_follow_the_papers_procedure():

@@ -36,6 +36,10 @@ def test_export_csv_json_and_plots(qtbot, window, tmp_path):
     assert data["model"] == "tiny test RANet" and len(data["results"]) == 5
     first = next(r for r in data["results"] if r["status"] == "ok")
     assert isinstance(first["resolution_path"], list) and isinstance(first["exit"], int)
+    assert len(first["exit_labels"]) == len(first["exit_confidences"]) >= first["exit"]
+    assert first["exit_labels"][first["exit"] - 1] == first["label"]
+    assert first["exit_confidences"][first["exit"] - 1] == first["confidence"]
+    assert "exit_labels" not in rows[0]  # the CSV keeps its columns
     assert (out / "plots.png").stat().st_size > 1000
 
 
