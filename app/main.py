@@ -175,7 +175,7 @@ def selftest(args: argparse.Namespace) -> int:
 
 def screenshot(window, path: str, timeout_s: float) -> int:
     """Samples in, every exit computed, an image that went deep into the network selected (its
-    whole path lit), window saved as PNG."""
+    whole path lit; one whose answer changed on the way first), window saved as PNG."""
     controller = window.controller
     if not _wait_until(lambda: controller.loaded is not None or window.banner.isVisible(), timeout_s):
         return 2
@@ -184,7 +184,12 @@ def screenshot(window, path: str, timeout_s: float) -> int:
     _wait_until(lambda: not controller.busy, timeout_s)
     session = controller.session
     deep = [r for r in range(len(session)) if not session.summary(r).error and session.summary(r).exit >= session.k // 2]
-    window.results.selectRow(controller.results.view_row(deep[0]) if deep else 0)
+
+    def story(row: int) -> tuple[bool, int]:
+        detail = session.detail(row)
+        return len(set(detail.exit_labels[:detail.exit + 1])) > 1, detail.exit
+
+    window.results.selectRow(controller.results.view_row(max(deep, key=story)) if deep else 0)
     _wait_until(lambda: False, 0.5)  # thumbnails and the preview arrive
     ok = window.grab().save(path)
     print(path if ok else f"cannot write {path}", file=sys.stdout if ok else sys.stderr)
