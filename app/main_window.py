@@ -422,19 +422,19 @@ class MainWindow(QMainWindow):
             self._write(lambda: export.write_json(path, self.controller.session.export_rows(), about), path)
 
     def save_plots(self, path: str | None = None) -> None:
-        path = path or self._save_path("Save the plots", "ranet_plots.png", "PNG image (*.png)")
-        if path:
-            self._write(lambda: export.save_png(self.plots, path), path)
+        self._save_png(self.plots, "Save the plots", "ranet_plots.png", path)
 
     def save_class_chart(self, path: str | None = None) -> None:
-        path = path or self._save_path("Save the exits-by-class chart", "ranet_exits_by_class.png", "PNG image (*.png)")
-        if path:
-            self._write(lambda: export.save_png(self.class_breakdown.chart, path), path)
+        self._save_png(self.class_breakdown.chart, "Save the exits-by-class chart", "ranet_exits_by_class.png", path)
 
     def save_confusion(self, path: str | None = None) -> None:
-        path = path or self._save_path("Save the confusion matrix", "ranet_confusion.png", "PNG image (*.png)")
+        self._save_png(self.confusion.chart, "Save the confusion matrix", "ranet_confusion.png", path)
+
+    def _save_png(self, widget: QWidget, title: str, name: str, path: str | None) -> None:
+        """``widget`` as PNG at ``path``, or where a file dialog opened at ``name`` says."""
+        path = path or self._save_path(title, name, "PNG image (*.png)")
         if path:
-            self._write(lambda: export.save_png(self.confusion.chart, path), path)
+            self._write(lambda: export.save_png(widget, path), path)
 
     def _write(self, write, path: str) -> None:
         try:
