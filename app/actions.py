@@ -68,6 +68,7 @@ class Actions(NamedTuple):
     next_filter: QAction
     presentation: QAction
     auto_demo: QAction
+    about: QAction
     quit: QAction
 
     @property
@@ -130,5 +131,7 @@ def create_actions(w: MainWindow) -> Actions:
                                 "Full screen with larger fonts", checkable=True),
         auto_demo=new_action(w, "&Auto demo when idle", w.set_auto_demo, "F9", None,
                              "Step through the images when nobody has touched the app for a while", checkable=True),
+        about=new_action(w, "&About RANet Demo", w.show_about, "F1", None,
+                         "The paper to cite, the keyboard shortcuts and the versions in use"),
         quit=new_action(w, "&Quit", w.close, QKeySequence.StandardKey.Quit),
     )

@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 from PySide6.QtCore import QEventLoop, QSettings, QStandardPaths
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from .resources import samples_dir
+from .resources import app_version, samples_dir
 from .settings import APPLICATION, DEFAULT_THRESHOLD, ORGANIZATION, Settings
 
 __all__ = ["main"]
@@ -131,7 +131,7 @@ def selftest(args: argparse.Namespace) -> int:
     from .controller import Controller
 
     start = time.perf_counter()
-    report: dict = {"ok": False}
+    report: dict = {"ok": False, "version": app_version()}
     _application(headless=True)
     # Not the remembered threshold: a self-test should give the same answer on every machine.
     controller = Controller(args.threshold if args.threshold is not None else DEFAULT_THRESHOLD)

@@ -21,7 +21,7 @@ from .controller import Controller
 from .resources import samples_dir
 from .row_filter import WRONG, confused, confused_pair, predicted, predicted_class
 from .settings import Settings
-from .widgets import (BudgetPicker, ClassBreakdown, ConfusionMatrix, DetailPanel, FilterBar, FittingScrollArea, ModelCardDialog, PlotsPanel,
+from .widgets import (AboutDialog, BudgetPicker, ClassBreakdown, ConfusionMatrix, DetailPanel, FilterBar, FittingScrollArea, ModelCardDialog, PlotsPanel,
                       ResultsView, ThresholdSlider)
 from .workers import LoadedModel, Pixels
 
@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
         add_actions(bar.addMenu("&Model"), [a.load_model, a.load_run, None, a.model_card])
         add_actions(bar.addMenu("&View"), [a.threshold_up, a.threshold_down, a.next_budget, a.next_filter, None,
                                            a.class_breakdown, a.confusion, None, a.presentation, a.auto_demo])
+        add_actions(bar.addMenu("&Help"), [a.about])
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
@@ -247,6 +248,9 @@ class MainWindow(QMainWindow):
         if opening is self.confusion or self.confusion.isVisible():
             point = f"threshold {c.threshold:.3f}" if c.budget is None else f"the {c.budget} budget"
             self.confusion.set_counts(c.session.confusion(), point)
+
+    def show_about(self) -> None:
+        AboutDialog(self.actions, self).exec()
 
     def show_model_card(self) -> None:
         if self.controller.loaded is not None:

@@ -1,11 +1,13 @@
-"""Paths of the files shipped with the app, from a source tree or a PyInstaller bundle."""
+"""Paths of the files shipped with the app, from a source tree or a PyInstaller bundle, and the
+app's version."""
 
 from __future__ import annotations
 
 import sys
+from importlib import metadata
 from pathlib import Path
 
-__all__ = ["resource_root", "resource_path", "samples_dir"]
+__all__ = ["resource_root", "resource_path", "samples_dir", "app_version"]
 
 
 def resource_root() -> Path:
@@ -21,3 +23,11 @@ def resource_path(*parts: str) -> Path:
 def samples_dir() -> Path:
     """The bundled Fashion-MNIST test images, one folder per class."""
     return resource_path("assets", "samples")
+
+
+def app_version() -> str:
+    """The installed package's version (a bundle carries its metadata); without it, a note."""
+    try:
+        return metadata.version("ranet-demo")
+    except metadata.PackageNotFoundError:
+        return "(version not recorded)"

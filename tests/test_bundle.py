@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,4 @@ def test_bundle_builds_and_classifies_the_samples(tmp_path):
     assert report["errors"] == 0
     assert report["device"]
     assert report["model"] == read_checkpoint(WEIGHTS)["meta"]["name"]
+    assert report["version"] == metadata.version("ranet-demo")  # the bundle carries its metadata (Help › About)

@@ -1,5 +1,6 @@
 """One widget per module."""
 
+from .about import AboutDialog
 from .budget_picker import BudgetPicker
 from .class_breakdown import ClassBreakdown
 from .confusion_matrix import ConfusionMatrix
@@ -12,5 +13,5 @@ from .plots_panel import PlotsPanel
 from .results_view import ResultsView
 from .threshold_slider import ThresholdSlider
 
-__all__ = ["BudgetPicker", "ClassBreakdown", "ConfusionMatrix", "DetailPanel", "FilterBar", "FittingScrollArea", "ModelCardDialog", "NetworkDiagram", "PlotsPanel",
+__all__ = ["AboutDialog", "BudgetPicker", "ClassBreakdown", "ConfusionMatrix", "DetailPanel", "FilterBar", "FittingScrollArea", "ModelCardDialog", "NetworkDiagram", "PlotsPanel",
            "ResultsView", "ThresholdSlider", "model_card_html"]

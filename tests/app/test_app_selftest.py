@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 from app.main import main
@@ -17,6 +18,7 @@ def test_selftest_classifies_the_samples(tiny_weights, capsys, qapp):
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert code == 0 and report["ok"] is True
     assert report["images"] == 60 and report["errors"] == 0
+    assert report["version"] == metadata.version("ranet-demo")
     for key in ("device", "model", "accuracy", "mean_exit", "mean_mflops"):
         assert key in report
     assert 1 <= report["mean_exit"] <= 6
