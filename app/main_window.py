@@ -28,7 +28,7 @@ from .workers import LoadedModel, Pixels
 __all__ = ["MainWindow", "MODEL_SUFFIXES"]
 
 MODEL_SUFFIXES = (".pt", ".pth", ".tar")
-COMPACT_BELOW_PX = 860  # window height (at normal font size) under which the detail panel compacts
+COMPACT_BELOW_PX = 920  # window height (at normal font size) under which the detail panel compacts
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 
 

@@ -24,6 +24,9 @@ __all__ = ["DetailPanel", "TopBars"]
 
 PREVIEW_PX = 210
 COMPACT_PREVIEW_PX = 150  # short screens (see DetailPanel.set_compact)
+# At normal font size, above the answers' line: room for the 0, 0.5 and 1 ticks (in compact mode, 0.5's).
+PLOT_MIN_PX, COMPACT_PLOT_MIN_PX = 120, 104
+DIAGRAM_MIN_PX, COMPACT_DIAGRAM_MIN_PX = 150, 132
 # The threshold line's name sits past the last exit, where it never covers a point.
 THRESHOLD_LABEL_ROOM = 1.2  # in exits
 
@@ -146,10 +149,13 @@ class DetailPanel(QWidget):
 
     def _restyle(self) -> None:
         theme.style_plot(self.confidence_plot.getPlotItem(), "Confidence and answer at each exit", "exit", "confidence")
-        tick_font = self.confidence_plot.getAxis("left").style["tickFont"]
-        # Room for the 0, 0.5 and 1 ticks, plus the answers' line under the exits' numbers.
-        self.confidence_plot.setMinimumHeight(round(120 * theme.font_scale()) + QFontMetrics(tick_font).height())
-        self.threshold_label.setFont(tick_font)
+        axis = self.confidence_plot.getAxis("bottom")
+        axis.showLabel(False)  # the title names the exits; the answers take its line
+        # Two lines of ticks (number, answer): pyqtgraph would reserve 0.8 of their height and clip the answers.
+        axis.setHeight(2 * QFontMetrics(axis.style["tickFont"]).lineSpacing() + axis.style["tickTextOffset"][1]
+                       + max(0, axis.style["tickLength"]) + 2)
+        self._size_plot()
+        self.threshold_label.setFont(self.confidence_plot.getAxis("left").style["tickFont"])
 
     def set_model(self, config: RANetConfig | None, exits: Sequence[ExitInfo]) -> None:
         self._exits = list(exits)
@@ -197,14 +203,23 @@ class DetailPanel(QWidget):
                 f"{theme.flow_path(info.flow_resolutions)} · {info.flops / 1e6:.2f} MFLOPs")
 
     def set_compact(self, on: bool) -> None:
-        """Short screens: a smaller preview and the three likeliest classes instead of five, so that
-        the network diagram stays in view."""
+        """Short screens: a smaller preview, the three likeliest classes instead of five, a lower
+        diagram and confidence plot, so that the network diagram stays in view (on a 1366×768
+        laptop, the plot too)."""
         side = COMPACT_PREVIEW_PX if on else PREVIEW_PX
         if side == self.preview.width():
             return
         self.preview.setFixedSize(side, side)
         self.top.set_rows(3 if on else 5)
+        self._size_plot()
         self.set_preview(self._image)
+
+    def _size_plot(self) -> None:
+        compact = self.preview.width() == COMPACT_PREVIEW_PX
+        answers = QFontMetrics(self.confidence_plot.getAxis("bottom").style["tickFont"]).lineSpacing()
+        self.confidence_plot.setMinimumHeight(round((COMPACT_PLOT_MIN_PX if compact else PLOT_MIN_PX) * theme.font_scale())
+                                              + answers)
+        self.diagram.setMinimumHeight(COMPACT_DIAGRAM_MIN_PX if compact else DIAGRAM_MIN_PX)
 
     def set_preview(self, image: QImage | None) -> None:
         self._image = image

@@ -50,7 +50,6 @@ class NetworkDiagram(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumHeight(150)
         self._flows: list[list[BlockBox]] = []
         self._exits: list[ExitInfo] = []
         self._exit: int | None = None

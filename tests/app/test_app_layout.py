@@ -63,6 +63,17 @@ def test_a_short_window_keeps_the_network_path_in_view(qtbot, window, height):
     assert window.plots.height() >= window.plots.minimumSizeHint().height()
 
 
+@pytest.mark.parametrize("width, height", [(1366, 768), (1440, 900)])
+def test_a_laptop_screen_shows_the_whole_detail_panel(qtbot, window, width, height):
+    """The diagram and the confidence plot with the answers under its exits, without scrolling."""
+    classify_samples(qtbot, window)
+    window.results.selectRow(0)
+    _settled(qtbot, window, width, height)
+    area = window.detail.parentWidget().parentWidget()
+    assert _bottom_in_view(window.detail.confidence_plot, area)
+    assert window.detail.height() <= area.viewport().height()
+
+
 def test_a_tall_window_shows_everything_at_full_size(qtbot, window):
     from app.widgets.detail_panel import PREVIEW_PX
 
