@@ -394,12 +394,23 @@ class MainWindow(QMainWindow):
         self.plots.set_curves(session.curves() if session else None)
 
     def advance_demo(self) -> None:
-        model = self.controller.results
+        """The auto demo's step: the samples when there is nothing to show, else the next image
+        that left at another exit than the one shown (contrast tells the story: a trouser settled
+        at 8×8, then a shirt that needed the finer flows), else simply the next."""
+        model, session = self.controller.results, self.controller.session
         if model.images == 0:
             if self.actions.samples.isEnabled() and not self.controller.busy:
                 self.load_samples()
-        elif model.rowCount():
-            self.results.selectRow((self.results.currentIndex().row() + 1) % model.rowCount())
+            return
+        n, current = model.rowCount(), self.results.currentIndex().row()
+        if not n:
+            return
+        def exit_at(row: int) -> int:
+            return int(session.shown[model.session_row(row)])
+
+        following = [(current + step) % n for step in range(1, n + 1)]
+        now = exit_at(current) if current >= 0 else None
+        self.results.selectRow(next((row for row in following if now is None or exit_at(row) != now), following[0]))
 
     # -- export ----------------------------------------------------------------------------
     def _save_path(self, title: str, name: str, file_filter: str) -> str | None:

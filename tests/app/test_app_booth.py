@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
 from PySide6.QtWidgets import QMessageBox
 
 from app.main import install_excepthook
@@ -15,9 +16,21 @@ def test_auto_demo_loads_samples_then_steps_through_them(qtbot, window):
     window.advance_demo()  # nothing yet: it starts with the samples
     wait_rows(qtbot, window, 60)
     wait_idle(qtbot, window)
+    session, model = window.controller.session, window.controller.results
+    window.slider.setValue(float(np.median(session.conf[:60, 0])) + 1e-4)  # half leave at the first exit
+    wait_idle(qtbot, window)
+    rows, exits = [], []
+    for _ in range(8):
+        window.advance_demo()
+        rows.append(window.results.currentIndex().row())
+        exits.append(int(session.shown[model.session_row(rows[-1])]))
+    assert all(a != b for a, b in zip(exits, exits[1:]))  # early and late in turn
+    assert all(b > a for a, b in zip(rows[::2], rows[2::2]))  # each kind in table order
+    window.slider.setValue(0.0)  # one exit for all: simply the next image
+    wait_idle(qtbot, window)
     first = window.results.currentIndex().row()
     window.advance_demo()
-    assert window.results.currentIndex().row() == first + 1
+    assert window.results.currentIndex().row() == (first + 1) % model.rowCount()
     window.actions.auto_demo.trigger()
     assert window.auto_demo.enabled
     window.actions.auto_demo.trigger()
