@@ -21,7 +21,7 @@ from .transforms import Preprocessing, get_preprocessing
 from .weights import ModelMeta, average_parents, lineage, run_summary, total_epochs
 
 __all__ = ["ExitOutputs", "predict_exits", "anytime_table", "budgeted_curve", "threshold_sweep", "paired_difference",
-           "calibrate_budget"]
+           "calibrate_budget", "per_class"]
 
 BUDGET_POINTS = [p / 20 for p in range(1, 40)]  # the paper's p = 1/20 ... 39/20
 
@@ -107,6 +107,28 @@ def threshold_sweep(outputs: ExitOutputs, labels: Tensor, flops: list[int], step
     ]
 
 
+def per_class(outputs: ExitOutputs, labels: Tensor, flops: list[int], budgets: dict[str, list[float]],
+              names: list[str]) -> list[dict]:
+    """For each class of the test images: its final exit's accuracy and, at each budget's
+    thresholds, its accuracy and mean cost (RANet's story: some classes are settled cheaply)."""
+    cost = torch.tensor(flops, dtype=torch.float64)
+    final = outputs.correct(labels)[:, -1]
+    at = {label: _correct_at(outputs, labels, t) for label, t in budgets.items()}
+    rows = []
+    for c, name in enumerate(names):
+        mask = labels == c
+        if not bool(mask.any()):
+            continue
+        rows.append({
+            "class": c, "name": name, "images": int(mask.sum()),
+            "final_accuracy": round(float(final[mask].double().mean()) * 100, 2),
+            "budgets": {label: {"accuracy": round(float(right[mask].double().mean()) * 100, 2),
+                                "mean_flops": round(float(cost[exits[mask]].mean()), 1)}
+                        for label, (exits, right) in at.items()},
+        })
+    return rows
+
+
 CALIBRATIONS = {"geometric": "the paper's p^k shares", "single": "one threshold for every exit"}
 
 
@@ -190,6 +212,7 @@ def run(args: argparse.Namespace) -> int:
         "model": meta.name, "data": args.data, "test_images": len(test), "val_images": len(val),
         "exits": anytime, "full_flops": flops[-1], "dynamic": curve, "threshold_sweep": sweep,
         "budgets": budget_points, "target": _dynamic_target(anytime, curve, sweep, flops[-1]),
+        "per_class": per_class(test_out, test.labels, flops, budgets, meta.categories),
         "seconds": round(seconds, 1), "device": str(device),
     }
     if args.plot:
@@ -275,6 +298,15 @@ def render_model_card(meta: ModelMeta, config: RANetConfig, report: dict) -> str
         ts = ", ".join("-" if abs(t) == float("inf") else f"{t:.4f}" for t in meta.thresholds[label])
         lines.append(f"| {label} | {pt['accuracy']:.2f} | {_difference(pt)} | {pt['mean_flops'] / 1e6:.2f} | "
                      f"{CALIBRATIONS[pt['calibration']]} | {ts} |")
+    labels = list(report["budgets"])
+    lines += ["", f"## Per class ({report['test_images']} test images)", "",
+              "Top-1 % at the final exit, then at each calibrated budget: top-1 % and the class's mean MFLOPs.", "",
+              "| class | images | final exit | " + " | ".join(f"{label}: top-1 | {label}: MFLOPs" for label in labels) + " |",
+              "|---|---:|---:|" + "---:|---:|" * len(labels)]
+    for row in report["per_class"]:
+        cells = " | ".join(f"{row['budgets'][label]['accuracy']:.2f} | {row['budgets'][label]['mean_flops'] / 1e6:.2f}"
+                           for label in labels)
+        lines.append(f"| {row['name']} | {row['images']} | {row['final_accuracy']:.2f} | {cells} |")
     lines += ["", "## Training", "", f"- Command: `{r.get('command', '?')}`"]
     if parents:
         shares = " and ".join(f"{share:.0%} of `{p.get('weights')}`" for share, p in parents)

@@ -40,8 +40,15 @@ def test_evaluate_json_plot_and_card(tiny_weights, tmp_path, capsys):
         assert single["accuracy"] >= last - 0.1
         assert all(p["mean_flops"] >= single["mean_flops"] for p in report["threshold_sweep"]
                    if p["accuracy"] >= last - 0.1)
+    classes = report["per_class"]
+    assert sum(row["images"] for row in classes) == 300 and {row["name"] for row in classes} <= set(meta.categories)
+    for label, point in report["budgets"].items():  # the classes add up to the whole
+        assert sum(row["budgets"][label]["mean_flops"] * row["images"] for row in classes) / 300 == pytest.approx(
+            point["mean_flops"], abs=0.5)
+        assert sum(row["budgets"][label]["accuracy"] * row["images"] for row in classes) / 300 == pytest.approx(
+            point["accuracy"], abs=0.02)
     card = (tmp_path / "MODEL_CARD.md").read_text()
-    assert "Per exit" in card and meta.categories[0] in card and "paired 95 %" in card
+    assert "Per exit" in card and meta.categories[0] in card and "paired 95 %" in card and "## Per class" in card
 
 
 def test_paired_difference_against_the_final_exit():
