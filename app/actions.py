@@ -55,6 +55,7 @@ class Actions(NamedTuple):
     clear: QAction
     load_model: QAction
     load_run: QAction
+    embedded_model: QAction
     model_card: QAction
     class_breakdown: QAction
     confusion: QAction
@@ -103,6 +104,8 @@ def create_actions(w: MainWindow) -> Actions:
                               "Load a weights file (.pt) or an authors' checkpoint (.pth.tar)"),
         load_run=new_action(w, "Load &run folder…", w.open_run_folder, None, None,
                             "Load an authors' run folder (args.txt and save_models/)"),
+        embedded_model=new_action(w, "&Embedded model", lambda: w.load_model(None), None, None,
+                                  "Go back to the model that ships with the app"),
         model_card=new_action(w, "Model &card", w.show_model_card, "Ctrl+I", sp.SP_FileDialogInfoView,
                               "What the loaded model is: categories, per-exit cost and accuracy, recipe", enabled=False),
         class_breakdown=new_action(w, "Exits by &class", w.show_class_breakdown, "C", None,

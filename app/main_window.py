@@ -7,6 +7,7 @@ reads an image file.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QObject, QStandardPaths, Qt
@@ -22,7 +23,7 @@ from .resources import samples_dir
 from .row_filter import WRONG, confused, confused_pair, predicted, predicted_class
 from .settings import Settings
 from .widgets import (AboutDialog, BudgetPicker, ClassBreakdown, ConfusionMatrix, DetailPanel, FilterBar, FittingScrollArea, ModelCardDialog, PlotsPanel,
-                      ResultsView, ThresholdSlider)
+                      RecentModelsMenu, ResultsView, ThresholdSlider)
 from .workers import LoadedModel, Pixels
 
 __all__ = ["MainWindow", "MODEL_SUFFIXES"]
@@ -110,7 +111,14 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         add_actions(bar.addMenu("&File"), [a.samples, a.open_images, a.open_folder, a.paste, None, a.export_csv,
                                            a.export_json, a.save_plots, None, a.clear, a.cancel, None, a.quit])
-        add_actions(bar.addMenu("&Model"), [a.load_model, a.load_run, None, a.model_card])
+        model_menu = bar.addMenu("&Model")
+        add_actions(model_menu, [a.load_model, a.load_run, a.embedded_model])
+        self.recent_menu = RecentModelsMenu(model_menu)
+        self.recent_menu.set_paths(self.settings.recent_models)
+        self.recent_menu.chosen.connect(self.open_recent)
+        self.recent_menu.cleared.connect(lambda: self._set_recent([]))
+        model_menu.addMenu(self.recent_menu)
+        add_actions(model_menu, [None, a.model_card])
         add_actions(bar.addMenu("&View"), [a.threshold_up, a.threshold_down, a.next_budget, a.next_filter, None,
                                            a.class_breakdown, a.confusion, None, a.presentation, a.auto_demo])
         add_actions(bar.addMenu("&Help"), [a.about])
@@ -189,12 +197,26 @@ class MainWindow(QMainWindow):
         if path:
             self.load_model(path)
 
-    def load_model(self, path: str) -> None:
+    def load_model(self, path: str | None) -> None:
+        """Load a weights file, an authors' checkpoint or run folder; None: the embedded model."""
         self._user_load = True
         self.controller.load_model(path, self.device)
 
+    def open_recent(self, path: str) -> None:
+        if not os.path.exists(path):
+            self._set_recent([p for p in self.settings.recent_models if p != path])
+            self.show_error("Cannot load the model", f"{path} is no longer there; it is off the recent models now.")
+            return
+        self.load_model(path)
+
+    def _set_recent(self, paths: list[str]) -> None:
+        self.settings.recent_models = paths
+        self.recent_menu.set_paths(self.settings.recent_models)
+
     def _model_changed(self, loaded: LoadedModel) -> None:
         meta = loaded.model.meta
+        if loaded.requested is not None:
+            self._set_recent([os.path.abspath(loaded.requested), *self.settings.recent_models])
         budgets = list(self.controller.budgets())
         self.budget_picker.set_budgets(budgets)
         self.budget_picker.show_budget(self.controller.budget)

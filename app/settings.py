@@ -1,4 +1,5 @@
-"""Persistent settings (threshold, folders, window geometry, table order, device) through QSettings.
+"""Persistent settings (threshold, folders, recent models, window geometry, table order, device)
+through QSettings.
 
 ``RANET_DEMO_SETTINGS`` names a folder to keep them in an ini file there instead of the
 platform's place: tests and kiosk set-ups use it to start from a clean slate.
@@ -11,12 +12,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-__all__ = ["Settings", "ORGANIZATION", "APPLICATION", "SETTINGS_ENV", "DEFAULT_THRESHOLD"]
+__all__ = ["Settings", "ORGANIZATION", "APPLICATION", "SETTINGS_ENV", "DEFAULT_THRESHOLD", "MAX_RECENT_MODELS"]
 
 ORGANIZATION = "RANetDemo"
 APPLICATION = "ranet-demo"
 SETTINGS_ENV = "RANET_DEMO_SETTINGS"
 DEFAULT_THRESHOLD = 0.9
+MAX_RECENT_MODELS = 6
 
 
 class Settings:
@@ -67,6 +69,17 @@ class Settings:
     @export_folder.setter
     def export_folder(self, value: str) -> None:
         self.store.setValue("export_folder", value)
+
+    @property
+    def recent_models(self) -> list[str]:
+        """Model files and run folders loaded before, newest first."""
+        value = self.store.value("recent_models", [])
+        value = [value] if isinstance(value, str) else value  # an ini file gives a list of one as its item
+        return [v for v in value if isinstance(v, str) and v][:MAX_RECENT_MODELS] if isinstance(value, list) else []
+
+    @recent_models.setter
+    def recent_models(self, paths: list[str]) -> None:
+        self.store.setValue("recent_models", list(dict.fromkeys(paths))[:MAX_RECENT_MODELS])
 
     @property
     def sort(self) -> tuple[int, bool] | None:

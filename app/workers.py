@@ -148,6 +148,7 @@ class LoadedModel:
     exits: list["ExitInfo"]
     device: str  # for the status bar
     source: str
+    requested: str | None = None  # the file or run folder asked for; None: the embedded model
 
 
 @dataclass
@@ -204,7 +205,7 @@ class LoadModelWorker(Worker):
         with torch.no_grad():
             model(torch.zeros(1, 3, size, size, device=device))
         exits = ranet.exit_infos(model.config, size)
-        self.signals.result.emit(LoadedModel(model, exits, ranet.device_label(device), model.meta.source))
+        self.signals.result.emit(LoadedModel(model, exits, ranet.device_label(device), model.meta.source, self.path))
 
 
 class ClassifyWorker(Worker):

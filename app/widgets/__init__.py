@@ -10,8 +10,9 @@ from .fitting_scroll_area import FittingScrollArea
 from .model_card import ModelCardDialog, model_card_html
 from .network_diagram import NetworkDiagram
 from .plots_panel import PlotsPanel
+from .recent_menu import RecentModelsMenu
 from .results_view import ResultsView
 from .threshold_slider import ThresholdSlider
 
 __all__ = ["AboutDialog", "BudgetPicker", "ClassBreakdown", "ConfusionMatrix", "DetailPanel", "FilterBar", "FittingScrollArea", "ModelCardDialog", "NetworkDiagram", "PlotsPanel",
-           "ResultsView", "ThresholdSlider", "model_card_html"]
+           "RecentModelsMenu", "ResultsView", "ThresholdSlider", "model_card_html"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -123,3 +124,27 @@ def test_model_card_shows_what_each_budget_scored(window):
     budgets = html.split("Calibrated budgets")[1].split("<h3>Recipe</h3>")[0]
     assert "94.92 %" in budgets and "-0.12 ± 0.18" in budgets and "(40.0%)" in budgets
     assert "0.9900" in budgets and "–</td>" in budgets  # the last exit takes every image left
+
+
+def test_recent_models_reload_and_the_embedded_model_comes_back(qtbot, window, tiny_weights, tmp_path, warnings):
+    other = tmp_path / "other.pt"
+    shutil.copy(tiny_weights, other)
+    window.load_model(str(other))
+    qtbot.waitUntil(lambda: window.controller.loaded.source == str(other), timeout=60_000)
+    assert window.settings.recent_models == [str(other), os.path.abspath(tiny_weights)]  # newest first
+    entries = [a for a in window.recent_menu.actions() if not a.isSeparator()]
+    assert [a.toolTip() for a in entries[:2]] == window.settings.recent_models
+    assert entries[-1].text() == "Clear the list"
+    first = window.controller.loaded
+    entries[1].trigger()  # the first model again, from the menu
+    qtbot.waitUntil(lambda: window.controller.loaded is not first, timeout=60_000)
+    assert window.settings.recent_models == [os.path.abspath(tiny_weights), str(other)]
+    other.unlink()
+    window.open_recent(str(other))
+    assert "is no longer there" in warnings[-1] and window.settings.recent_models == [os.path.abspath(tiny_weights)]
+    window.actions.embedded_model.trigger()
+    qtbot.waitUntil(lambda: window.controller.loaded.requested is None, timeout=60_000)
+    assert window.controller.loaded.model.meta.name == load_model(None, device="cpu").meta.name
+    assert window.settings.recent_models == [os.path.abspath(tiny_weights)]  # the embedded model is not listed
+    [a for a in window.recent_menu.actions() if a.text() == "Clear the list"][0].trigger()
+    assert window.settings.recent_models == [] and not window.recent_menu.isEnabled()

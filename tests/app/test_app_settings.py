@@ -35,3 +35,19 @@ def test_the_table_order_persists(qtbot, isolated_settings):
     again.results.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # back to the order images came in
     again.close()
     assert Settings().sort is None
+
+
+def test_recent_models_keep_six_newest_first_and_ignore_foreign_values(isolated_settings):
+    from PySide6.QtCore import QSettings
+
+    from app.settings import MAX_RECENT_MODELS
+
+    settings = Settings()
+    settings.recent_models = ["/a.pt"]
+    settings.sync()
+    assert Settings().recent_models == ["/a.pt"]  # an ini file stores a list of one as a plain value
+    settings.recent_models = [f"/m{i}.pt" for i in range(9)] + ["/m0.pt"]
+    assert settings.recent_models == [f"/m{i}.pt" for i in range(MAX_RECENT_MODELS)]
+    store = QSettings(str(isolated_settings / "ranet-demo.ini"), QSettings.Format.IniFormat)
+    store.setValue("recent_models", 42)
+    assert Settings(store).recent_models == []
