@@ -53,6 +53,7 @@ class Actions(NamedTuple):
     open_folder: QAction
     paste: QAction
     clear: QAction
+    remove_image: QAction
     load_model: QAction
     load_run: QAction
     embedded_model: QAction
@@ -79,7 +80,7 @@ class Actions(NamedTuple):
 
     @property
     def needs_results(self) -> tuple[QAction, ...]:
-        return self.clear, self.export_csv, self.export_json, self.save_plots
+        return self.clear, self.remove_image, self.export_csv, self.export_json, self.save_plots
 
     @staticmethod
     def set_enabled(group: Iterable[QAction], on: bool) -> None:
@@ -100,6 +101,8 @@ def create_actions(w: MainWindow) -> Actions:
                          "Classify the image or files on the clipboard", enabled=False),
         clear=new_action(w, "C&lear results", w.clear_results, "Ctrl+Shift+Del", sp.SP_DialogResetButton,
                          "Remove every result", enabled=False),
+        remove_image=new_action(w, "&Remove image from the list", w.remove_selected, [QKeySequence.StandardKey.Delete, "Backspace"],
+                                None, "Forget the selected image (the next one is selected)", enabled=False),
         load_model=new_action(w, "&Load model…", w.open_model, "Ctrl+M", sp.SP_ComputerIcon,
                               "Load a weights file (.pt) or an authors' checkpoint (.pth.tar)"),
         load_run=new_action(w, "Load &run folder…", w.open_run_folder, None, None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Sequence
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from .results_model import ResultsModel
@@ -55,8 +56,10 @@ class Controller(QObject):
         self.previews = ThumbnailCache(self.io, PREVIEW_SIZE, 24, self)
         self.results = ResultsModel(self.thumbnails, self)
         self.compute.busyChanged.connect(self.busyChanged)
-        self._generation = 0  # bumped when the rows change meaning; late reports are dropped
-        self._completing: set[int] = set()
+        self._generation = 0  # bumped for a new session; late reports are dropped
+        self._completing: set[int] = set()  # rows a completer is computing
+        # Completers of the current row numbering: removing images renumbers the rows.
+        self._completers: set[CompleteWorker] = set()
         self._follow_up = QTimer(self, singleShot=True, interval=FOLLOW_UP_DELAY_MS, timeout=self._complete_pending)
         self._curves_timer = QTimer(self, singleShot=True, interval=CURVES_DELAY_MS, timeout=self.curvesChanged.emit)
         # After a classification, compute the exits it skipped so the curves cover every
@@ -100,6 +103,26 @@ class Controller(QObject):
         if self.loaded is not None:
             self._reset()
 
+    def remove(self, rows: Sequence[int]) -> None:
+        """Forget these images (session rows). A classification under way goes on, its images
+        come after the others; exits being computed for the old rows are asked again for the kept."""
+        if self.session is None or not len(rows):
+            return
+        keep = np.setdiff1d(np.arange(len(self.session)), np.asarray(rows, dtype=np.int64))
+        for worker in self._completers:
+            worker.cancel()
+        self._completers.clear()
+        self._completing.clear()
+        self.session = self.session.subset(keep)
+        self.results.set_session(self.session)
+        self.previews.clear(self.results.source_of)
+        self.rowsAdded.emit()
+        self.decisionsChanged.emit()
+        self.curvesChanged.emit()
+        self._complete_pending()
+        if self.fill_in_background and not any(isinstance(w, ClassifyWorker) for w in self.compute.workers):
+            self._queue_completion(self.session.incomplete_rows(), 0)
+
     def cancel(self) -> None:
         self.compute.cancel_all()
 
@@ -116,6 +139,7 @@ class Controller(QObject):
         self.compute.cancel_all()
         self._generation += 1
         self._completing.clear()
+        self._completers.clear()
         self.session = Session(self.loaded.exits, self.loaded.model.meta.categories, self.thresholds)
         self.results.set_session(self.session)
         self.previews.clear(self.results.source_of)
@@ -139,7 +163,9 @@ class Controller(QObject):
         self._curves_soon()
         self._follow_up.start()
 
-    def _on_completion(self, done: Completion) -> None:
+    def _on_completion(self, worker: CompleteWorker, done: Completion) -> None:
+        if worker not in self._completers:
+            return  # its rows were renumbered since: images were removed
         for row, reason in done.failed:
             self.session.fail(row, reason)
             self.results.row_changed(row)
@@ -154,7 +180,8 @@ class Controller(QObject):
             self._curves_timer.start()
 
     def _worker_finished(self, worker: Worker) -> None:
-        if isinstance(worker, CompleteWorker):
+        if worker in self._completers:
+            self._completers.discard(worker)
             self._completing.difference_update(worker.rows)  # cancelled rows can be asked again
         others = [w for w in self.compute.workers if w is not worker]
         if not any(isinstance(w, ClassifyWorker) for w in others):
@@ -216,5 +243,6 @@ class Controller(QObject):
         if not rows or self.loaded is None:
             return
         self._completing.update(rows)
-        sources = [self.session.records[r].source for r in rows]
-        self._start(CompleteWorker(self.loaded.model, rows, sources), self._on_completion, priority)
+        worker = CompleteWorker(self.loaded.model, rows, [self.session.records[r].source for r in rows])
+        self._completers.add(worker)
+        self._start(worker, partial(self._on_completion, worker), priority)

@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
         self.banner.hide()
 
         self.actions = create_actions(self)
+        self.results.row_actions = [self.actions.remove_image]
         self._build_layout()
         self._build_menus()
         self._build_status_bar()
@@ -110,7 +111,7 @@ class MainWindow(QMainWindow):
         a = self.actions
         bar = self.menuBar()
         add_actions(bar.addMenu("&File"), [a.samples, a.open_images, a.open_folder, a.paste, None, a.export_csv,
-                                           a.export_json, a.save_plots, None, a.clear, a.cancel, None, a.quit])
+                                           a.export_json, a.save_plots, None, a.remove_image, a.clear, a.cancel, None, a.quit])
         model_menu = bar.addMenu("&Model")
         add_actions(model_menu, [a.load_model, a.load_run, a.embedded_model])
         self.recent_menu = RecentModelsMenu(model_menu)
@@ -326,6 +327,18 @@ class MainWindow(QMainWindow):
     def paste(self) -> None:
         if not self.handle_mime(QApplication.clipboard().mimeData()):
             self.statusBar().showMessage("The clipboard holds no image or files", 4000)
+
+    def remove_selected(self) -> None:
+        """Forget the selected image; the one below it in the table (else above) is selected."""
+        row, model = self.selected_row(), self.controller.results
+        if row is None:
+            return
+        at = self.results.currentIndex().row()
+        neighbour = at + 1 if at + 1 < model.rowCount() else at - 1
+        following = model.session_row(neighbour) if neighbour >= 0 else None
+        self.controller.remove([row])
+        if following is not None:
+            self.results.selectRow(model.view_row(following - (following > row)))  # rows after it moved up one
 
     def clear_results(self) -> None:
         self.controller.clear()

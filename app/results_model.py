@@ -90,10 +90,13 @@ class ResultsModel(QAbstractTableModel):
         self.row_filter: RowFilter = None
 
     def set_session(self, session: Session | None) -> None:
+        """Show ``session`` (empty for a new model, or the images kept after a removal)."""
         self.beginResetModel()
         self.session = session
         self._memo = None
         self._order = self._position = np.zeros(0, dtype=np.int64)
+        if session is not None:
+            self._set_order(self._arranged())
         self.thumbnails.clear(self.source_of if session is not None else None)
         self.endResetModel()
 

@@ -159,21 +159,39 @@ class Session:
     def __len__(self) -> int:
         return len(self.records)
 
-    def _resize(self, capacity: int) -> None:
-        k, n = self.k, len(self.records)
-        layout = {  # name: (row shape, dtype, fill)
+    def _layout(self) -> dict[str, tuple[tuple[int, ...], type, object]]:
+        """The per-row arrays: name → (row shape, dtype, fill before a row is stored)."""
+        k = self.k
+        return {
             "conf": ((k,), np.float32, np.nan), "pred": ((k,), np.int64, -1),
             "top_p": ((k, TOP_K), np.float32, 0.0), "top_i": ((k, TOP_K), np.int64, -1),
             "truth": ((), np.int64, -1), "ms": ((), np.float64, np.nan), "ok": ((), np.bool_, False),
             "shown": ((), np.int64, 0), "pending": ((), np.bool_, False),
             "swept": ((), np.bool_, False),  # already counted in the threshold sweeps
         }
-        for name, (shape, dtype, fill) in layout.items():
+
+    def _resize(self, capacity: int) -> None:
+        n = len(self.records)
+        for name, (shape, dtype, fill) in self._layout().items():
             array = np.full((capacity, *shape), fill, dtype=dtype)
             if self._capacity:
                 array[:n] = getattr(self, name)[:n]
             setattr(self, name, array)
         self._capacity = capacity
+
+    def subset(self, rows: Sequence[int]) -> Session:
+        """A new session of these rows, in this order, at the same thresholds (removing images)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        other = Session(self.exits, self.categories, self.thresholds.tolist())
+        other._resize(max(len(rows), 256))
+        for name in self._layout():
+            getattr(other, name)[:len(rows)] = getattr(self, name)[rows]
+        other.records = [self.records[r] for r in rows]
+        other._by_name = sorted((_natural(record.name), row) for row, record in enumerate(other.records))
+        other.swept[:] = False  # the sweeps' sums are counted again, for these rows only
+        other._decide(0, len(rows))
+        other._sweep(np.arange(len(rows)))
+        return other
 
     # -- filling ---------------------------------------------------------------------------
     def add(self, outcomes: Sequence[Outcome]) -> range:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QPoint, QRect, QRectF, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QImage, QPainter
+from PySide6.QtGui import QAction, QColor, QDesktopServices, QGuiApplication, QImage, QPainter
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QMenu, QStyle, QStyledItemDelegate, QStyleOptionViewItem,
                                QTableView)
 
@@ -140,6 +140,7 @@ class ResultsView(QTableView):
         self._selected_image: int | None = None  # session row, kept across a model reset
         self._follow_selection = False
         self._none_shown = self.NONE_SHOWN_TEXT
+        self.row_actions: list[QAction] = []  # the window's actions on the selected row, under the menu's own
         self._resize_columns()
 
     def setModel(self, model) -> None:
@@ -175,13 +176,17 @@ class ResultsView(QTableView):
 
     def row_menu(self, row: int) -> QMenu:
         """What a right click on ``row`` offers: open the image, show its folder, copy its path
-        (the system's viewer and file manager do the reading; pasted pixels have no file)."""
+        (the system's viewer and file manager do the reading; pasted pixels have no file), then
+        ``row_actions`` (a right click selects the row first)."""
         path = self.model().path_of(row)
         menu = QMenu(self)
         for text, act in (("Open image", lambda: self._open(path)),
                           ("Show in folder", lambda: self._open(str(Path(path).parent))),
                           ("Copy path", lambda: QGuiApplication.clipboard().setText(path))):
             menu.addAction(text, act).setEnabled(path is not None)
+        if self.row_actions:
+            menu.addSeparator()
+            menu.addActions(self.row_actions)
         return menu
 
     def _open(self, path: str) -> None:

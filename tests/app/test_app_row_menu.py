@@ -17,7 +17,7 @@ def test_the_row_menu_opens_shows_and_copies_the_file(qtbot, window, monkeypatch
     path = model.path_of(3)
     assert path == window.controller.session.records[model.session_row(3)].path and Path(path).is_file()
     actions = {a.text(): a for a in window.results.row_menu(3).actions()}
-    assert list(actions) == ["Open image", "Show in folder", "Copy path"]
+    assert list(actions) == ["Open image", "Show in folder", "Copy path", "", "&Remove image from the list"]
     actions["Open image"].trigger()
     actions["Show in folder"].trigger()
     actions["Copy path"].trigger()
@@ -33,7 +33,9 @@ def test_pasted_pixels_have_no_file_to_open(qtbot, window):
     window.classify([Pixels("pasted image 1", image)])
     wait_rows(qtbot, window, 1)
     wait_idle(qtbot, window)
-    assert not any(a.isEnabled() for a in window.results.row_menu(0).actions())
+    actions = window.results.row_menu(0).actions()
+    assert not any(a.isEnabled() for a in actions if a.text() in ("Open image", "Show in folder", "Copy path"))
+    assert window.actions.remove_image in actions and window.actions.remove_image.isEnabled()  # it can go, though
 
 
 def test_no_viewer_says_so_in_the_status_bar(qtbot, window, monkeypatch):
