@@ -113,3 +113,20 @@ def test_removing_while_exits_are_completed_keeps_each_image_its_own_results(qtb
         if name in by_image:
             np.testing.assert_array_equal(session.conf[row], by_image[name])
         by_image[name] = session.conf[row]
+
+
+def test_removing_the_last_image_leaves_an_empty_list(qtbot, window):
+    from PySide6.QtGui import QImage
+
+    from app.workers import Pixels
+
+    image = QImage(28, 28, QImage.Format.Format_Grayscale8)
+    image.fill(0)
+    window.classify([Pixels("pasted image 1", image)])
+    wait_rows(qtbot, window, 1)
+    wait_idle(qtbot, window)
+    window.results.selectRow(0)
+    window.actions.remove_image.trigger()
+    assert window.controller.results.images == 0 and not window.actions.remove_image.isEnabled()
+    assert window.detail.prediction.text() == "Drop images or folders here, or press Samples"
+    assert window.results.placeholder() == window.results.EMPTY_TEXT
