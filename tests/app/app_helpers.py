@@ -41,6 +41,19 @@ def classify_samples(qtbot, window) -> None:
     wait_idle(qtbot, window)
 
 
+def classify_pasted_pixels(qtbot, window) -> None:
+    """Classify one black 28×28 image that has no file (as a paste would give) and wait for it."""
+    from PySide6.QtGui import QImage
+
+    from app.workers import Pixels
+
+    image = QImage(28, 28, QImage.Format.Format_Grayscale8)
+    image.fill(0)
+    window.classify([Pixels("pasted image 1", image)])
+    wait_rows(qtbot, window, 1)
+    wait_idle(qtbot, window)
+
+
 def copy_samples(target: Path, per_class: int = 2) -> list[Path]:
     """A few samples in class-named folders (so labels are known), nested one level deeper."""
     copied = []

@@ -11,7 +11,7 @@ from ranet import ExitResult, RANetConfig, exit_infos
 
 from app.row_filter import WRONG
 from app.session import Outcome, Session
-from app_helpers import classify_samples, drop, linked_folder, wait_idle, wait_rows
+from app_helpers import classify_pasted_pixels, classify_samples, drop, linked_folder, wait_idle, wait_rows
 
 
 def _outcomes(n: int, k: int) -> list[Outcome]:
@@ -116,15 +116,7 @@ def test_removing_while_exits_are_completed_keeps_each_image_its_own_results(qtb
 
 
 def test_removing_the_last_image_leaves_an_empty_list(qtbot, window):
-    from PySide6.QtGui import QImage
-
-    from app.workers import Pixels
-
-    image = QImage(28, 28, QImage.Format.Format_Grayscale8)
-    image.fill(0)
-    window.classify([Pixels("pasted image 1", image)])
-    wait_rows(qtbot, window, 1)
-    wait_idle(qtbot, window)
+    classify_pasted_pixels(qtbot, window)
     window.results.selectRow(0)
     window.actions.remove_image.trigger()
     assert window.controller.results.images == 0 and not window.actions.remove_image.isEnabled()

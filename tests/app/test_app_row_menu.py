@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 
-from app_helpers import classify_samples, wait_idle, wait_rows
+from app_helpers import classify_pasted_pixels, classify_samples
 
 
 def test_the_row_menu_opens_shows_and_copies_the_file(qtbot, window, monkeypatch):
@@ -26,13 +26,7 @@ def test_the_row_menu_opens_shows_and_copies_the_file(qtbot, window, monkeypatch
 
 
 def test_pasted_pixels_have_no_file_to_open(qtbot, window):
-    from app.workers import Pixels
-
-    image = QImage(28, 28, QImage.Format.Format_Grayscale8)
-    image.fill(0)
-    window.classify([Pixels("pasted image 1", image)])
-    wait_rows(qtbot, window, 1)
-    wait_idle(qtbot, window)
+    classify_pasted_pixels(qtbot, window)
     actions = window.results.row_menu(0).actions()
     assert not any(a.isEnabled() for a in actions if a.text() in ("Open image", "Show in folder", "Copy path"))
     assert window.actions.remove_image in actions and window.actions.remove_image.isEnabled()  # it can go, though
