@@ -120,8 +120,7 @@ class Controller(QObject):
         self.decisionsChanged.emit()
         self.curvesChanged.emit()
         self._complete_pending()
-        if self.fill_in_background and not any(isinstance(w, ClassifyWorker) for w in self.compute.workers):
-            self._queue_completion(self.session.incomplete_rows(), 0)
+        self._queue_fill()
 
     def cancel(self) -> None:
         self.compute.cancel_all()
@@ -183,9 +182,8 @@ class Controller(QObject):
         if worker in self._completers:
             self._completers.discard(worker)
             self._completing.difference_update(worker.rows)  # cancelled rows can be asked again
-        others = [w for w in self.compute.workers if w is not worker]
-        if not any(isinstance(w, ClassifyWorker) for w in others):
-            self._queue_fill(worker)
+        if not worker.cancelled:
+            self._queue_fill(finished=worker)
 
     # -- threshold -------------------------------------------------------------------------
     def budgets(self) -> dict[str, list[float]]:
@@ -233,9 +231,11 @@ class Controller(QObject):
     def _complete_pending(self) -> None:
         self._queue_completion(self.session.pending_rows() if self.session else [], URGENT)
 
-    def _queue_fill(self, finished: Worker) -> None:
-        """Once the images are in, compute their remaining exits so the curves cover every threshold."""
-        if self.fill_in_background and self.session is not None and not finished.cancelled:
+    def _queue_fill(self, finished: Worker | None = None) -> None:
+        """Once the images are in (no classification runs but ``finished``, which is ending),
+        compute their remaining exits so the curves cover every threshold."""
+        classifying = any(isinstance(w, ClassifyWorker) for w in self.compute.workers if w is not finished)
+        if self.fill_in_background and self.session is not None and not classifying:
             self._queue_completion(self.session.incomplete_rows(), 0)
 
     def _queue_completion(self, rows: Sequence[int], priority: int) -> None:

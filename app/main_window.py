@@ -440,6 +440,7 @@ class MainWindow(QMainWindow):
         n, current = model.rowCount(), self.results.currentIndex().row()
         if not n:
             return
+
         def exit_at(row: int) -> int:
             return int(session.shown[model.session_row(row)])
 

@@ -159,8 +159,9 @@ class ResultsModel(QAbstractTableModel):
 
     # -- which images, in what order -------------------------------------------------------
     def set_filter(self, row_filter: RowFilter) -> None:
-        """Show every image (None), the wrong answers, one exit's images or one class's (see
-        :mod:`app.row_filter`). New rows and new decisions re-arrange the table themselves."""
+        """Show every image (None), the wrong answers, one exit's images, one class's or one
+        confusion-matrix cell's (see :mod:`app.row_filter`). New rows and new decisions re-arrange
+        the table themselves."""
         if row_filter != self.row_filter:
             self.row_filter = row_filter
             self._arrange()

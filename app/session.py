@@ -266,9 +266,15 @@ class Session:
         return RowSummary(self.records[row].name, self.records[row].error, e, bool(self.pending[row]),
                           int(self.pred[row, e]), float(self.conf[row, e]), truth if truth >= 0 else None)
 
+    def _exit_answers(self, row: int) -> tuple[np.ndarray, list[str]]:
+        """The confidence and the class of every exit computed for ``row`` (the engine computes
+        exits in order, so they are the first ones)."""
+        computed = int(np.count_nonzero(~np.isnan(self.conf[row])))
+        return self.conf[row, :computed], [self.categories[int(c)] for c in self.pred[row, :computed]]
+
     def detail(self, row: int) -> RowDetail:
         s = self.summary(row)
-        computed = int(np.count_nonzero(~np.isnan(self.conf[row])))
+        confidences, labels = self._exit_answers(row)
         top = [(self.categories[int(c)], float(p)) for c, p in zip(self.top_i[row, s.exit], self.top_p[row, s.exit])
                if c >= 0]
         ok = bool(self.ok[row])
@@ -277,8 +283,7 @@ class Session:
             label=self.categories[s.class_index] if ok else "", confidence=s.confidence if ok else math.nan,
             truth=self.categories[s.truth] if s.truth is not None else None,
             correct=(s.class_index == s.truth) if ok and s.truth is not None and not s.pending else None,
-            exit_confidences=[float(c) for c in self.conf[row, :computed]],
-            exit_labels=[self.categories[int(c)] for c in self.pred[row, :computed]], top5=top,
+            exit_confidences=[float(c) for c in confidences], exit_labels=labels, top5=top,
             flops=self.exits[s.exit].flops, resolution_path=self.exits[s.exit].resolution_path,
             ms=float(self.ms[row]),
         )
@@ -286,7 +291,7 @@ class Session:
     def stats(self) -> Stats:
         n = len(self)
         ok, pending, truth = self.ok[:n], self.pending[:n], self.truth[:n]
-        decided = ok & ~pending
+        decided = self._decided()
         taken = self.shown[:n][decided]
         predicted = self._predictions()
         labelled = decided & (truth >= 0)
@@ -302,6 +307,11 @@ class Session:
             histogram=np.bincount(taken, minlength=self.k).tolist(),
         )
 
+    def _decided(self) -> np.ndarray:
+        """Rows whose exit at the current thresholds is known: read, and not waiting for exits."""
+        n = len(self)
+        return self.ok[:n] & ~self.pending[:n]
+
     def _predictions(self) -> np.ndarray:
         """Each row's class at the exit it shows."""
         n = len(self)
@@ -315,7 +325,7 @@ class Session:
         n = len(self)
         if show is None:
             return np.ones(n, dtype=np.bool_)
-        decided = self.ok[:n] & ~self.pending[:n]
+        decided = self._decided()
         if show == WRONG:
             truth = self.truth[:n]
             return decided & (truth >= 0) & (self._predictions() != truth)
@@ -331,14 +341,14 @@ class Session:
         """``[C, C]`` counts of the decided labelled images: row = label, column = prediction."""
         n, c = len(self), len(self.categories)
         truth = self.truth[:n]
-        keep = self.ok[:n] & ~self.pending[:n] & (truth >= 0)
+        keep = self._decided() & (truth >= 0)
         return np.bincount(truth[keep] * c + self._predictions()[keep], minlength=c * c).reshape(c, c)
 
     def class_counts(self) -> ClassCounts:
         """Per predicted class, over the decided images: how many left at each exit, how many have
         a label and how many of those are right."""
         n, c = len(self), len(self.categories)
-        decided = self.ok[:n] & ~self.pending[:n]
+        decided = self._decided()
         predicted, truth = self._predictions()[decided], self.truth[:n][decided]
         labelled = truth >= 0
         right = labelled & (predicted == truth)
@@ -419,13 +429,12 @@ class Session:
             elif s.pending:
                 row["status"] = "pending"
             else:
-                computed = int(np.count_nonzero(~np.isnan(self.conf[i])))
+                confidences, labels = self._exit_answers(i)
                 row.update(label=self.categories[s.class_index], confidence=round(s.confidence, 6), exit=s.exit + 1,
                            flops=self.exits[s.exit].flops, resolution_path=self.exits[s.exit].resolution_path,
                            ms=round(float(self.ms[i]), 3),
                            # JSON only (CSV keeps one value per column): what every computed exit answered
-                           exit_confidences=[round(float(c), 6) for c in self.conf[i, :computed]],
-                           exit_labels=[self.categories[int(c)] for c in self.pred[i, :computed]])
+                           exit_confidences=[round(float(c), 6) for c in confidences], exit_labels=labels)
                 if s.truth is not None:
                     row["correct"] = s.class_index == s.truth
             rows.append(row)

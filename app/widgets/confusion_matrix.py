@@ -57,14 +57,12 @@ class MatrixView(QWidget):
         fm = self.fontMetrics()
         smallest = max(fm.height() + 8, fm.horizontalAdvance("000") + 10)
         n = max(len(self.classes), 1)
-        room = min((self.width() - self._left() - self._right_width()) / n, (self.height() - self._top()) / n)
+        room = min((self.width() - self._header() - self._right_width()) / n, (self.height() - self._header()) / n)
         return max(float(smallest), room)
 
-    def _left(self) -> int:
-        return self._label_width() + self.fontMetrics().height() + 4  # names, and the axis title beside them
-
-    def _top(self) -> int:
-        return self._label_width() + self.fontMetrics().height() + 4  # names written upwards, and the title
+    def _header(self) -> int:
+        """Room left of the rows and above the columns: the class names and an axis title."""
+        return self._label_width() + self.fontMetrics().height() + 4
 
     def _right_width(self) -> int:
         return self.fontMetrics().horizontalAdvance("right 100%") + 12
@@ -73,16 +71,28 @@ class MatrixView(QWidget):
         fm = self.fontMetrics()
         n = max(len(self.classes), 1)
         cell = max(fm.height() + 8, fm.horizontalAdvance("000") + 10) * 1.6
-        return QSize(int(self._left() + n * cell + self._right_width()), int(self._top() + n * cell))
+        return QSize(int(self._header() + n * cell + self._right_width()), int(self._header() + n * cell))
 
     def minimumSizeHint(self) -> QSize:
         return QSize(200, 160)
 
+    def _index(self, category: int) -> int:
+        """The row (and column) of a class that is shown."""
+        return int(np.flatnonzero(self.classes == category)[0])
+
+    def cell_rect(self, truth: int, prediction: int) -> QRectF | None:
+        """Where the cell (label, prediction) is drawn; None when either class is not shown."""
+        if truth not in self.classes or prediction not in self.classes:
+            return None
+        cell, start = self._cell(), self._header()
+        i, j = self._index(truth), self._index(prediction)
+        return QRectF(start + j * cell + 1, start + i * cell + 1, cell - 2, cell - 2)
+
     def cell_at(self, pos: QPointF) -> tuple[int, int] | None:
         """(label, prediction) under ``pos``, as class indices."""
         cell, n = self._cell(), len(self.classes)
-        col, row = int((pos.x() - self._left()) // cell), int((pos.y() - self._top()) // cell)
-        if pos.x() < self._left() or pos.y() < self._top() or not (0 <= row < n and 0 <= col < n):
+        col, row = int((pos.x() - self._header()) // cell), int((pos.y() - self._header()) // cell)
+        if pos.x() < self._header() or pos.y() < self._header() or not (0 <= row < n and 0 <= col < n):
             return None
         return int(self.classes[row]), int(self.classes[col])
 
@@ -91,7 +101,8 @@ class MatrixView(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         fm = p.fontMetrics()
-        n, cell, left, top = len(self.classes), self._cell(), self._left(), self._top()
+        n, cell = len(self.classes), self._cell()
+        left = top = self._header()
         label_w = self._label_width()
         rows = self.counts.sum(1)
         muted, text = QColor(theme.MUTED), QColor(theme.TEXT)
@@ -134,11 +145,11 @@ class MatrixView(QWidget):
         if n:
             p.drawText(QRectF(left + n * cell + 8, top - fm.height() - 4, self._right_width(), fm.height()),
                        Qt.AlignmentFlag.AlignLeft, "right")
-        if self.highlight is not None and all(c in self.classes for c in self.highlight):
-            i, j = (int(np.flatnonzero(self.classes == c)[0]) for c in self.highlight)
+        outline = self.cell_rect(*self.highlight) if self.highlight is not None else None
+        if outline is not None:
             p.setPen(QPen(QColor("#ffffff"), 2.5))
             p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRoundedRect(QRectF(left + j * cell + 1, top + i * cell + 1, cell - 2, cell - 2), 3, 3)
+            p.drawRoundedRect(outline, 3, 3)
         p.end()
 
     # -- mouse -------------------------------------------------------------------------------
@@ -146,7 +157,7 @@ class MatrixView(QWidget):
         hit = self.cell_at(event.position())
         tip = ""
         if hit is not None:
-            i, j = (int(np.flatnonzero(self.classes == c)[0]) for c in hit)
+            i, j = self._index(hit[0]), self._index(hit[1])
             count, row = int(self.counts[i, j]), int(self.counts[i].sum())
             truth, prediction = self.names[hit[0]], self.names[hit[1]]
             share = f" ({count / row:.0%} of the {row} labelled {truth})" if row else ""

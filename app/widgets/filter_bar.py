@@ -31,7 +31,8 @@ class FilterBar(QWidget):
         self.choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.choice.setToolTip("Show every image, only the wrong answers (images in class-named folders), only "
                                "the images that left at one exit, or only those predicted as one class; clicking a "
-                               "bar of 'Exits taken' or of 'Exits by class' does the same")
+                               "bar of 'Exits taken' or of 'Exits by class', or a cell of the confusion matrix, does "
+                               "the same")
         self.count = QLabel(self)
         self.count.setProperty("role", "muted")
         layout = QHBoxLayout(self)

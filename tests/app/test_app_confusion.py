@@ -43,9 +43,7 @@ def test_session_counts_decided_labelled_images_at_the_exit_taken():
 
 
 def _cell_centre(view, truth: int, prediction: int) -> QPoint:
-    i, j = (int(np.flatnonzero(view.classes == c)[0]) for c in (truth, prediction))
-    cell = view._cell()
-    return QPoint(int(view._left() + (j + 0.5) * cell), int(view._top() + (i + 0.5) * cell))
+    return view.cell_rect(truth, prediction).center().toPoint()
 
 
 def test_the_m_key_opens_it_and_a_cell_click_lists_its_images(qtbot, window):
