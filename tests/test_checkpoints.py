@@ -7,7 +7,7 @@ import shutil
 import pytest
 import torch
 
-from testsupport import REFERENCE, TINY_CONFIG, needs_reference
+from testsupport import DATA, TINY_CONFIG
 from ranet import CheckpointError, RANet, RANetConfig, load_model, save_authors_checkpoint
 from ranet.checkpoints import find_args_txt
 
@@ -91,9 +91,8 @@ def test_args_txt_search(tmp_path):
     assert find_args_txt(tmp_path / "a" / "b" / "c" / "d" / "m.pth.tar") is None
 
 
-@needs_reference()
 def test_reference_fixture_loads_unchanged_with_strict_keys():
-    model = load_model(REFERENCE / "fixtures" / "tiny_imagenet_fixture.pth.tar", device="cpu")
+    model = load_model(DATA / "tiny_imagenet_fixture.pth.tar", device="cpu")
     assert model.meta.preprocessing == "imagenet" and len(model.meta.categories) == 1000
     assert model.meta.categories[0] == "tench"
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from testsupport import REFERENCE_CONFIGS
 from ranet import RANetConfig, exit_infos
 from ranet.config import PRESETS
 
-# reference.json's figures, written out so the test runs without ../shared too.
+# The per-exit figures of the authors' reference.json, written out.
 EXPECTED = {
     "cifar10_default": ([13438730, 28907540, 42279710, 47982632, 58278898, 61272316],
                         [468106, 1071444, 1474420, 1866078, 2163276, 2451158]),
@@ -23,13 +24,10 @@ EXPECTED = {
                                     1680979979],
                                    [8090920, 33314832, 42982814, 58901892, 63997294, 70852502, 78532931, 87972617]),
 }
-TINY = {
-    "tiny_cifar_fixture": (dict(data="cifar10", nChannels=8, growthRate=4, step=2),
-                           [3556618, 7699988, 10847582, 12939880, 15264818, 16633148],
+TINY = {  # the two fixtures' configurations: testsupport.REFERENCE_CONFIGS
+    "tiny_cifar_fixture": ([3556618, 7699988, 10847582, 12939880, 15264818, 16633148],
                            [244146, 531964, 754762, 985364, 1177396, 1373326]),
-    "tiny_imagenet_fixture": (dict(data="ImageNet", nChannels=8, growthRate=4, grFactor=[4, 2, 2, 1],
-                                   bnFactor=[4, 2, 2, 1], scale_list=[1, 2, 3, 4], step=2),
-                              [18212536, 21333312, 23089957, 24169073, 30151492, 31639856, 35613218, 36072778],
+    "tiny_imagenet_fixture": ([18212536, 21333312, 23089957, 24169073, 30151492, 31639856, 35613218, 36072778],
                               [163448, 454688, 568498, 721728, 890073, 1095103, 1171117, 1257029]),
 }
 
@@ -44,8 +42,8 @@ def test_presets_match_reference_figures(name):
 
 @pytest.mark.parametrize("name", list(TINY))
 def test_fixture_configs_match_reference_figures(name):
-    cfg, flops, params = TINY[name]
-    infos = exit_infos(RANetConfig.from_dict(cfg))
+    flops, params = TINY[name]
+    infos = exit_infos(RANetConfig.from_dict(REFERENCE_CONFIGS[name]))
     assert [e.flops for e in infos] == flops
     assert [e.params for e in infos] == params
 

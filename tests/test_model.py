@@ -2,49 +2,36 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 
-from testsupport import REFERENCE, needs_reference
+from testsupport import DATA, REFERENCE_CONFIGS
 from ranet import RANet, RANetConfig, load_model, parse_args_txt
 from ranet.config import PRESETS
 
-REFERENCE_CONFIGS = ["cifar10_default", "cifar10_train_cifar_sh", "cifar10_readme_lg", "cifar100_default",
-                     "imagenet_readme", "imagenet_train_imagenet_sh", "tiny_cifar_fixture", "tiny_imagenet_fixture"]
 
-
-def _reference() -> dict:
-    return json.loads((REFERENCE / "reference.json").read_text())
-
-
-@needs_reference()
-@pytest.mark.parametrize("name", REFERENCE_CONFIGS)
+@pytest.mark.parametrize("name", list(REFERENCE_CONFIGS))
 def test_state_dict_layout_matches_reference_keys(name):
-    cfg = RANetConfig.from_dict(_reference()[name]["config"])
+    cfg = RANetConfig.from_dict(REFERENCE_CONFIGS[name])
     with torch.device("meta"):
         model = RANet(cfg)
     expected = []
-    for line in (REFERENCE / "keys" / f"{name}.keys.txt").read_text().splitlines():
+    for line in (DATA / "keys" / f"{name}.keys.txt").read_text().splitlines():
         key, shape = line.split("\t")
         expected.append((key, tuple(int(v) for v in shape.strip("()").split(",") if v.strip())))
     assert [(k, tuple(v.shape)) for k, v in model.state_dict().items()] == expected
 
 
-@needs_reference()
 def test_presets_are_the_papers_configurations():
-    ref = _reference()
     for name, cfg in PRESETS.items():
-        assert RANetConfig.from_dict(ref[name]["config"]) == cfg, name
-    assert set(PRESETS) == {n for n in ref if not n.startswith("tiny")}
+        assert RANetConfig.from_dict(REFERENCE_CONFIGS[name]) == cfg, name
+    assert set(PRESETS) == {n for n in REFERENCE_CONFIGS if not n.startswith("tiny")}
 
 
-@needs_reference()
 @pytest.mark.parametrize("fixture", ["tiny_cifar_fixture", "tiny_imagenet_fixture"])
 def test_fixture_logits_match(fixture):
-    model = load_model(REFERENCE / "fixtures" / f"{fixture}.pth.tar", device="cpu")
-    expected = torch.load(REFERENCE / "fixtures" / f"{fixture}.expected.pt", weights_only=True)
+    model = load_model(DATA / f"{fixture}.pth.tar", device="cpu")
+    expected = torch.load(DATA / f"{fixture}.expected.pt", weights_only=True)
     with torch.no_grad():
         logits = model(expected["input"])
     assert len(logits) == len(expected["logits"]) == model.num_exits
@@ -72,8 +59,7 @@ def test_args_txt_is_parsed_without_eval(tmp_path):
     assert not marker.exists()
 
 
-@needs_reference()
 def test_args_txt_of_the_fixture():
-    cfg = parse_args_txt(REFERENCE / "fixtures" / "tiny_cifar_fixture.args.txt")
-    assert cfg == RANetConfig.from_dict(_reference()["tiny_cifar_fixture"]["config"])
+    cfg = parse_args_txt(DATA / "tiny_cifar_fixture.args.txt")
+    assert cfg == RANetConfig.from_dict(REFERENCE_CONFIGS["tiny_cifar_fixture"])
     assert cfg.num_classes == 10 and cfg.num_exits == 6

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import torch
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+DATA = Path(__file__).resolve().parent / "data"  # the authors' fixtures and key lists: see data/README.md
 SAMPLES = Path(__file__).resolve().parents[1] / "assets" / "samples"
 
 # Small enough to build in well under a second; same topology as the shipped model.
@@ -17,16 +16,33 @@ TINY_CONFIG = dict(data="cifar10", nBlocks=2, block_step=2, nChannels=4, growthR
                    reduction=0.5)
 
 
+# The configurations of the authors' reference.json (their training code's defaults, the settings of
+# their README and shell scripts, and the two fixtures in data/), written out so that no test needs
+# the reference folder. Per-exit figures: test_flops.py; state_dict keys: data/keys/.
+_CIFAR10_DEFAULT = dict(data="cifar10", nBlocks=2, block_step=2, nChannels=16, growthRate=6, grFactor=[4, 2, 1],
+                        bnFactor=[4, 2, 1], scale_list=[1, 2, 3], compress_factor=0.25, step=4, stepmode="even",
+                        reduction=0.5)
+_IMAGENET_4_SCALES = dict(data="ImageNet", grFactor=[4, 2, 2, 1], bnFactor=[4, 2, 2, 1], scale_list=[1, 2, 3, 4])
+REFERENCE_CONFIGS: dict[str, dict] = {
+    "cifar10_default": _CIFAR10_DEFAULT,
+    "cifar10_train_cifar_sh": {**_CIFAR10_DEFAULT, "grFactor": [4, 2, 1, 1], "bnFactor": [4, 2, 1, 1],
+                               "scale_list": [1, 2, 3, 3]},
+    "cifar10_readme_lg": {**_CIFAR10_DEFAULT, "step": 2, "stepmode": "lg"},
+    "cifar100_default": {**_CIFAR10_DEFAULT, "data": "cifar100"},
+    "imagenet_readme": {**_CIFAR10_DEFAULT, **_IMAGENET_4_SCALES, "nChannels": 32, "growthRate": 16, "step": 8},
+    "imagenet_train_imagenet_sh": {**_CIFAR10_DEFAULT, "data": "ImageNet", "growthRate": 16,
+                                   "grFactor": [4, 2, 1, 1], "bnFactor": [4, 2, 1, 1], "scale_list": [1, 2, 3, 4],
+                                   "step": 8},
+    "tiny_cifar_fixture": {**_CIFAR10_DEFAULT, "nChannels": 8, "growthRate": 4, "step": 2},
+    "tiny_imagenet_fixture": {**_CIFAR10_DEFAULT, **_IMAGENET_4_SCALES, "nChannels": 8, "growthRate": 4, "step": 2},
+}
+
+
 def write_tiny_args_txt(path: Path) -> Path:
     """The tiny configuration as an authors' ``args.txt`` (what ``train --config`` reads)."""
     fields = ", ".join(f"{k}={v!r}" for k, v in TINY_CONFIG.items())
     path.write_text(f"Namespace({fields})")
     return path
-
-
-def needs_reference() -> pytest.MarkDecorator:
-    return pytest.mark.skipif(not REFERENCE.is_dir(),
-                              reason=f"../shared/reference not found at {REFERENCE} (CI has it)")
 
 
 def make_tiny_weights(path: Path, seed: int = 0) -> Path:
