@@ -5,32 +5,17 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from PySide6.QtWidgets import QWidget
 
-__all__ = ["FIELDS", "write_csv", "write_json", "save_png", "atomic_path"]
+from ranet.files import atomic_path
+
+__all__ = ["FIELDS", "write_csv", "write_json", "save_png"]
 
 FIELDS = ["path", "status", "label", "confidence", "exit", "flops", "resolution_path", "truth", "correct", "ms",
           "error"]
-
-
-@contextmanager
-def atomic_path(target: str | Path) -> Iterator[Path]:
-    """A temporary path in the target's folder; renamed onto the target if the block succeeds."""
-    target = Path(target)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def write_csv(path: str | Path, rows: list[dict[str, Any]]) -> None:

@@ -388,7 +388,7 @@ class MainWindow(QMainWindow):
 
     def _apply_start_budget(self, budget: str) -> None:
         try:
-            self.controller.set_budget(self.controller.loaded.model.meta.budget_label(budget))
+            self.controller.set_budget(self.controller.loaded.model.meta.budget(budget).label)
         except ValueError as exc:
             self.statusBar().showMessage(f"{exc}; the slider's threshold applies", 10000)
 

@@ -247,7 +247,7 @@ class ClassifyWorker(Worker):
         import torch
 
         from ranet import EarlyExitEngine, ImageLoadError
-        from ranet.categories import match_category
+        from ranet.datasets import match_category
 
         from .session import Outcome
 

@@ -3,29 +3,28 @@ state dicts. Every file is read with ``torch.load(weights_only=True)``; nothing 
 
 from __future__ import annotations
 
+import logging
 import pickle
 import re
-import reprlib
 import stat
+import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from .categories import categories_for
-from .config import ConfigError, RANetConfig, parse_args_txt
+from .config import RANetConfig, parse_args_txt
+from .datasets import dataset_for_authors, get_dataset
 from .device import resolve_device
+from .errors import CheckpointError, ConfigError
+from .flops import exit_infos
 from .model import RANet
-from .transforms import PREPROCESSING
-from .weights import ModelMeta, default_weights_path, is_weights_file
+from .weights import WeightsRecord, default_weights_path, is_weights_file, record_from_file
 
-__all__ = ["CheckpointError", "load_model", "read_checkpoint", "find_args_txt", "save_authors_checkpoint"]
+__all__ = ["load_model", "read_checkpoint", "find_args_txt", "save_authors_checkpoint"]
 
-PREPROCESSING_FOR_DATA = {"cifar10": "cifar10", "cifar100": "cifar100", "ImageNet": "imagenet"}
-
-
-class CheckpointError(ValueError):
-    """A model file that cannot be used; ``str(err)`` is one line naming the file and the reason."""
+log = logging.getLogger(__name__)
 
 
 def read_checkpoint(path: Path) -> Any:
@@ -33,6 +32,17 @@ def read_checkpoint(path: Path) -> Any:
     corrupt = f"{path.name}: not a PyTorch checkpoint, or the file is truncated or corrupt"
     if _is_special_file(path):  # reading a pipe or a device could block forever
         raise CheckpointError(f"{path}: not a regular file (a device, pipe or socket)")
+    # torch's warnings (e.g. about pickle protocols) are logged, not printed over a one-line reason.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            return _torch_load(path, corrupt)
+        finally:
+            for warning in caught:
+                log.warning("%s: %s", path.name, warning.message)
+
+
+def _torch_load(path: Path, corrupt: str) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -122,8 +132,8 @@ def load_model(path: str | Path | None = None, config: RANetConfig | str | Path 
 
     ``path``: the project's weights file (default: the embedded model), an authors' checkpoint
     (``args.txt`` beside it or one or two folders up, or given as ``config``), an authors' run
-    folder, or a bare state dict with ``config``. The model carries ``model.meta``
-    (:class:`~ranet.weights.ModelMeta`) and ``model.transform``.
+    folder, or a bare state dict with ``config``. The model carries its
+    :class:`~ranet.weights.WeightsRecord` as ``model.meta``.
     """
     path = Path(path) if path is not None else default_weights_path()
     if not path.exists() and path == default_weights_path():
@@ -136,17 +146,17 @@ def load_model(path: str | Path | None = None, config: RANetConfig | str | Path 
         obj = read_checkpoint(path)
         state_dict = _state_dict(obj, path)
         if is_weights_file(obj):
-            cfg = cfg or RANetConfig.from_dict(obj.get("config"))
-            meta = _weights_meta(obj, path)
+            record = _weights_record(obj, path)
+            if cfg is not None and cfg != record.config:
+                record = replace(record, config=cfg)
         else:
-            cfg = cfg or _authors_config(path)
-            meta = _authors_meta(cfg, path, obj)
-        _check_meta(meta, cfg, path)
-        model = _build(cfg, {k.removeprefix("module."): v for k, v in state_dict.items()}, path)
+            record = _authors_record(cfg or _authors_config(path), path, obj)
+        problems = record.check()
+        if problems:
+            raise CheckpointError(f"{path.name}: damaged metadata: {'; '.join(problems)}")
+        model = _build(record, {k.removeprefix("module."): v for k, v in state_dict.items()}, path)
     except ConfigError as exc:
         raise CheckpointError(f"bad configuration: {exc}") from None
-    model.meta = meta
-    model.transform = meta.transform
     return model.to(resolve_device(device)).eval()
 
 
@@ -166,65 +176,46 @@ def _authors_config(path: Path) -> RANetConfig:
     return parse_args_txt(args_txt)
 
 
-def _weights_meta(obj: dict, path: Path) -> ModelMeta:
+def _weights_record(obj: dict, path: Path) -> WeightsRecord:
     try:
-        return ModelMeta.from_dict(obj["meta"], source=str(path))
+        return record_from_file(obj, source=str(path))
+    except ConfigError:
+        raise
+    except ValueError as exc:  # a version this code does not know
+        raise CheckpointError(f"{path.name}: {exc}") from None
     except (KeyError, TypeError, AttributeError):
         raise CheckpointError(f"{path.name}: damaged weights file (its metadata is missing or incomplete)") from None
 
 
-def _check_meta(meta: ModelMeta, cfg: RANetConfig, path: Path) -> None:
-    """What the CLI and the app rely on, checked once here instead of failing mid-classification."""
-    problems = []
-    if not isinstance(meta.preprocessing, str) or meta.preprocessing not in PREPROCESSING:
-        problems.append(f"unknown preprocessing {reprlib.repr(meta.preprocessing)}")
-    categories = meta.categories
-    if not isinstance(categories, list) or len(categories) != cfg.num_classes or \
-            not all(isinstance(c, str) for c in categories):
-        problems.append(f"expected {cfg.num_classes} category names")
-    if not isinstance(meta.input_size, int) or not 8 <= meta.input_size <= 4096:
-        problems.append("the input size must be 8..4096")
-    if not isinstance(meta.thresholds, dict) or not all(
-            isinstance(t, list) and len(t) == cfg.num_exits and all(isinstance(v, (int, float)) for v in t)
-            for t in meta.thresholds.values()):
-        problems.append(f"expected {cfg.num_exits} thresholds per budget")
-    if problems:
-        raise CheckpointError(f"{path.name}: damaged metadata: {'; '.join(problems)}")
-
-
-def _build(cfg: RANetConfig, state_dict: dict[str, torch.Tensor], path: Path) -> RANet:
-    # Compared on the meta device first: a configuration that does not fit the file is refused
-    # before memory is allocated for it (a hostile args.txt could ask for terabytes).
+def _build(record: WeightsRecord, state_dict: dict[str, torch.Tensor], path: Path) -> RANet:
+    # Built once, on the meta device: a configuration that does not fit the file is refused
+    # before memory is allocated for it (a hostile args.txt could ask for terabytes), and no
+    # time goes into initialising parameters that the file's tensors replace.
     with torch.device("meta"):
-        problem = _fit_report(RANet(cfg), state_dict)
+        model = RANet(record.config, meta=record, init_weights=False)
+    problem = _fit_report(model, state_dict)
     if problem:
         raise CheckpointError(f"{path.name} does not fit its configuration: {problem}")
     floats = {k: v.float() for k, v in state_dict.items() if v.is_floating_point()}
     broken = next((k for k, v in floats.items() if not bool(torch.isfinite(v).all())), None)
     if broken is not None:
         raise CheckpointError(f"{path.name}: damaged weights (NaN or infinite values in {broken})")
-    model = RANet(cfg)
     try:
-        model.load_state_dict({**state_dict, **floats})
+        model.load_state_dict({**state_dict, **floats}, assign=True)
     except (RuntimeError, TypeError, ValueError):  # e.g. complex or sparse tensors in the file
         raise CheckpointError(f"{path.name}: its tensors cannot be loaded into a RANet") from None
     return model
 
 
-def _authors_meta(cfg: RANetConfig, path: Path, obj: Any) -> ModelMeta:
-    from .flops import exit_infos
-
-    prep = PREPROCESSING_FOR_DATA.get(cfg.data, "cifar10")
+def _authors_record(cfg: RANetConfig, path: Path, obj: Any) -> WeightsRecord:
+    spec = dataset_for_authors(cfg.data) or get_dataset("cifar10")
     infos = exit_infos(cfg)
     stem = path.parent.parent.name if path.parent.name == "save_models" else path.stem
     epoch = obj.get("epoch") if isinstance(obj, dict) else None
-    return ModelMeta(
-        name=f"RANet {cfg.data} ({stem})",
-        categories=categories_for(cfg.data, cfg.num_classes),
-        preprocessing=prep,
-        input_size=cfg.default_input_size,
-        exit_flops=[e.flops for e in infos],
-        exit_params=[e.params for e in infos],
+    return WeightsRecord(
+        name=f"RANet {cfg.data} ({stem})", config=cfg, categories=tuple(spec.categories(cfg.num_classes)),
+        preprocessing=spec.preprocessing.name, input_size=cfg.default_input_size,
+        exit_flops=tuple(e.flops for e in infos), exit_params=tuple(e.params for e in infos),
         recipe={"source": "authors' training code", "epoch": epoch,
                 "best_prec1": obj.get("best_prec1") if isinstance(obj, dict) else None},
         source=str(path),

@@ -14,6 +14,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
+from .datasets import dataset_for_authors
+from .errors import ConfigError
+
 __all__ = [
     "RANetConfig",
     "PRESETS",
@@ -24,16 +27,11 @@ __all__ = [
     "preset",
 ]
 
-NUM_CLASSES = {"cifar10": 10, "cifar100": 100, "ImageNet": 1000}
 MAX_ARGS_TXT_BYTES = 1_000_000  # the authors' files are a few hundred bytes
 # Far above every published RANet; they stop a hostile args.txt from making a model that takes
 # hours or all memory to build.
 LIMITS = {"nBlocks": 64, "block_step": 64, "step": 64, "nChannels": 4096, "growthRate": 4096,
           "num_classes": 100_000, "scales": 16, "factor": 64}
-
-
-class ConfigError(ValueError):
-    """A configuration that cannot describe a RANet, or an ``args.txt`` that does not parse."""
 
 
 @dataclass(frozen=True)
@@ -75,9 +73,10 @@ class RANetConfig:
             object.__setattr__(self, name, _int_tuple(name, getattr(self, name)))
         self._check_types()
         if self.num_classes is None:
-            if self.data not in NUM_CLASSES:
-                raise ConfigError(f"unknown data set {self.data!r}: expected one of {sorted(NUM_CLASSES)}")
-            object.__setattr__(self, "num_classes", NUM_CLASSES[self.data])
+            spec = dataset_for_authors(self.data)
+            if spec is None or spec.num_classes is None:
+                raise ConfigError(f"unknown data set {self.data!r}: give num_classes")
+            object.__setattr__(self, "num_classes", spec.num_classes)
         self.validate()
 
     def _check_types(self) -> None:

@@ -15,7 +15,8 @@ from functools import lru_cache
 import torch
 from torch import nn
 
-from .config import ConfigError, RANetConfig
+from .config import RANetConfig
+from .errors import ConfigError
 from .model import RANet
 
 __all__ = ["ExitInfo", "exit_infos", "exit_flops", "exit_params"]

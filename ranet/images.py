@@ -11,6 +11,8 @@ from typing import Iterable, Iterator
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from .errors import ImageLoadError
+
 __all__ = ["ImageLoadError", "load_image", "scan_images", "standard_mode", "IMAGE_EXTENSIONS", "MAX_PIXELS",
            "STANDARD_MODES"]
 
@@ -23,10 +25,6 @@ IMAGE_EXTENSIONS = {ext.lower() for ext, fmt in Image.registered_extensions().it
                     if fmt in Image.OPEN and fmt not in REFUSED_FORMATS}
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
-
-
-class ImageLoadError(Exception):
-    """An image that cannot be classified; ``str(err)`` is a one-line reason."""
 
 
 def _is_junk(path: Path) -> bool:

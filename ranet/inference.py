@@ -16,7 +16,7 @@ from torch import Tensor
 
 from .flops import ExitInfo, exit_infos
 from .model import ExitRunner, RANet, fold_batchnorm
-from .policies import per_exit_thresholds
+from .policies import leaves, per_exit_thresholds
 
 __all__ = ["ExitResult", "EarlyExitEngine"]
 
@@ -58,9 +58,9 @@ class EarlyExitEngine:
     def __init__(self, model: RANet, thresholds: float | Sequence[float] = 0.9,
                  on_notice: Callable[[str], None] | None = None) -> None:
         self.model = fold_batchnorm(model)
-        self.exits: list[ExitInfo] = exit_infos(model.config, model.meta.input_size if hasattr(model, "meta") else None)
-        self.categories: list[str] = list(getattr(getattr(model, "meta", None), "categories", [])) or \
-            [str(i) for i in range(model.config.num_classes)]
+        meta = model.meta
+        self.exits: list[ExitInfo] = exit_infos(model.config, meta.input_size if meta else None)
+        self.categories: list[str] = list(meta.categories) if meta else [str(i) for i in range(model.config.num_classes)]
         self.set_thresholds(thresholds)
         self.on_notice = on_notice or (lambda message: None)
 
@@ -101,11 +101,8 @@ class EarlyExitEngine:
         start = time.perf_counter()
         n, k = len(x), len(self.exits)
         runner = ExitRunner(self.model, x.to(device, non_blocking=True))
-        # Decisions are taken on Python lists, one ``tolist`` per exit: at batch 1 the dozen small
-        # tensor ops (and per-row indexing) they replace cost as much as a small exit's arithmetic.
-        # The thresholds are rounded to float32 because the tensor comparison they replace was done
-        # in float32, so every sample leaves where it did before.
-        thresholds = torch.tensor(self.thresholds, dtype=torch.float32).tolist()
+        # Per exit, one decision over the batch and one ``tolist``: at batch 1 the dozen small tensor
+        # ops (and per-row indexing) of deciding row by row cost as much as a small exit's arithmetic.
         active = list(range(n))  # positions in the original batch of the samples still running
         confs: list[list[float]] = [[] for _ in range(n)]
         preds: list[list[int]] = [[] for _ in range(n)]
@@ -115,12 +112,13 @@ class EarlyExitEngine:
             probs = runner.step().float().softmax(-1).cpu()
             top_p, top_i = probs.topk(min(5, probs.shape[1]), dim=1)
             last = e == k - 1
+            passed = leaves(top_p[:, 0], self.thresholds[e], last).tolist()
             stay = []  # rows of the current batch that go on to the next exit
-            for row, (sample, p, i) in enumerate(zip(active, top_p.tolist(), top_i.tolist())):
+            for row, (sample, p, i, ok) in enumerate(zip(active, top_p.tolist(), top_i.tolist(), passed)):
                 confs[sample].append(p[0])
                 preds[sample].append(i[0])
                 top5s[sample].append(list(zip(i, p)))
-                if decided[sample] < 0 and (last or p[0] >= thresholds[e]):
+                if decided[sample] < 0 and ok:
                     decided[sample] = e
                     if not all_exits:
                         continue

@@ -17,6 +17,8 @@ from torch import Tensor, nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from .config import BlockPlan, RANetConfig
+from .transforms import Preprocessing
+from .weights import WeightsRecord
 
 __all__ = ["RANet", "ExitRunner", "build_model", "fold_batchnorm"]
 
@@ -185,11 +187,14 @@ class RANet(nn.Module):
     """Resolution Adaptive Network (Yang et al., CVPR 2020).
 
     ``model(x)`` returns the logits of every exit, in exit order, as the reference does.
+    ``meta`` is the weights record of a trained model (None for a new one). ``init_weights=False``
+    skips the reference initialisation, for parameters that a state dict replaces at once.
     """
 
-    def __init__(self, cfg: RANetConfig) -> None:
+    def __init__(self, cfg: RANetConfig, meta: WeightsRecord | None = None, init_weights: bool = True) -> None:
         super().__init__()
         self.config = cfg
+        self.meta = meta
         self.plan = cfg.block_plan()
         self.scale_flows = nn.ModuleList()
         self.classifier = nn.ModuleList()
@@ -215,7 +220,8 @@ class RANet(nn.Module):
                     self.classifier.append(Exit(n_in, width, cfg.num_classes))
             low_channels = flow_channels
             self.scale_flows.append(flow)
-        self._init_weights()
+        if init_weights:
+            self._init_weights()
 
     def _init_weights(self) -> None:
         # The reference initialisation (He-normal convs, unit BN, zero linear bias); the stem
@@ -234,6 +240,13 @@ class RANet(nn.Module):
     @property
     def num_exits(self) -> int:
         return len(self.classifier)
+
+    @property
+    def transform(self) -> Preprocessing:
+        """One PIL image -> model input, as the weights record names it."""
+        if self.meta is None:
+            raise ValueError("this model has no weights record, so its preprocessing is unknown")
+        return self.meta.transform
 
     def forward(self, x: Tensor) -> list[Tensor]:
         return list(ExitRunner(self, x))

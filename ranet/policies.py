@@ -1,7 +1,9 @@
 """Exit policies: which exit a sample leaves at, given its per-exit confidences.
 
-Pure tensor functions, shared by the early-exit engine, the evaluation and the app's slider
-(which decides on numpy arrays: its GUI thread runs no torch).
+The exit rule lives here once (:func:`leaves`): a sample leaves at an exit when its max softmax
+is at least that exit's threshold; the last exit takes the rest. The early-exit engine (on
+tensors, one exit at a time), the evaluation and the benchmark (tensors, every exit at once) and
+the app's session (numpy: its GUI thread runs no torch) all decide through it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["per_exit_thresholds", "exits_for_thresholds", "budgeted_thresholds", "thresholds_for_budget",
+__all__ = ["leaves", "per_exit_thresholds", "exits_for_thresholds", "budgeted_thresholds", "thresholds_for_budget",
            "single_threshold_for_budget"]
 
 
@@ -26,17 +28,27 @@ def per_exit_thresholds(thresholds: float | Sequence[float], k: int) -> list[flo
     return values
 
 
-def exits_for_thresholds(confidence: Tensor | np.ndarray, thresholds: Sequence[float] | Tensor) -> Tensor | np.ndarray:
-    """0-based exit of each sample: the first exit whose confidence ≥ its threshold, else the
-    last column. ``confidence`` is ``[N, K]`` (a tensor, or a numpy array for a numpy answer);
-    ``thresholds`` has at least K entries, compared in ``confidence``'s precision."""
-    k = confidence.shape[1]
+def leaves(confidence: Tensor | np.ndarray, threshold: float, last: bool) -> Tensor | np.ndarray:
+    """The exit rule, for one exit: which samples leave there. ``confidence`` holds their max
+    softmax at that exit (any shape); the threshold is compared in ``confidence``'s precision, so
+    a NaN threshold or confidence never passes and ``-inf`` always does. The last exit takes every
+    sample that reaches it."""
     if isinstance(confidence, np.ndarray):
-        passed = confidence >= np.asarray(thresholds, dtype=confidence.dtype)[:k]
-    else:
-        passed = confidence >= torch.as_tensor(thresholds, dtype=confidence.dtype)[:k]
-    passed[:, -1] = True
-    return passed.argmax(1) if isinstance(passed, np.ndarray) else passed.to(torch.uint8).argmax(1)
+        return np.ones(confidence.shape, dtype=bool) if last else confidence >= confidence.dtype.type(threshold)
+    if last:
+        return torch.ones(confidence.shape, dtype=torch.bool, device=confidence.device)
+    return confidence >= torch.tensor(threshold, dtype=confidence.dtype, device=confidence.device)
+
+
+def exits_for_thresholds(confidence: Tensor | np.ndarray, thresholds: Sequence[float] | Tensor) -> Tensor | np.ndarray:
+    """0-based exit of each sample under :func:`leaves`: the first exit it passes. ``confidence``
+    is ``[N, K]`` (a tensor, or a numpy array for a numpy answer); ``thresholds`` has at least K
+    entries."""
+    k = confidence.shape[1]
+    columns = [leaves(confidence[:, e], float(thresholds[e]), e == k - 1) for e in range(k)]
+    if isinstance(confidence, np.ndarray):
+        return np.stack(columns, axis=1).argmax(1)
+    return torch.stack(columns, dim=1).to(torch.uint8).argmax(1)
 
 
 def budgeted_thresholds(val_confidence: Tensor, p: float) -> list[float]:

@@ -1,7 +1,8 @@
 """Preprocessing: how an image (a PIL photo or a training tensor) becomes a model input.
 
 A weights file names its preprocessing (``fashion-mnist``, ``cifar10``, ``cifar100``,
-``imagenet``); :func:`get_preprocessing` turns the name into the transform, as torchvision's
+``imagenet``); each data set's entry in :mod:`ranet.datasets` holds its :class:`Preprocessing`,
+and :func:`ranet.datasets.get_preprocessing` turns the name into the transform, as torchvision's
 ``Weights.transforms`` does.
 """
 
@@ -15,7 +16,9 @@ from torch import Tensor
 
 from .images import standard_mode
 
-__all__ = ["Preprocessing", "get_preprocessing", "PREPROCESSING"]
+__all__ = ["Preprocessing", "GEOMETRIES"]
+
+GEOMETRIES = ("garment", "resize", "center-crop")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class Preprocessing:
     mean: tuple[float, ...]
     std: tuple[float, ...]
     input_size: int
+    geometry: str  # one of GEOMETRIES: how a photo is brought to the input size
     description: str
 
     def normalize(self, batch: Tensor) -> Tensor:
@@ -42,12 +46,15 @@ class Preprocessing:
         if image.getexif().get(0x0112, 1) != 1:  # load_image already did this; a bare PIL image may not have
             image = ImageOps.exif_transpose(image)
         image = standard_mode(image)
-        if self.name == "fashion-mnist":
+        if self.geometry == "garment":
             image = _garment_like(image)
-        elif self.name == "imagenet":
-            # Resize the shorter side to 256 and centre-crop 224 (fit to 256x256 then trim 16 px).
-            image = ImageOps.fit(image.convert("RGB"), (256, 256), Image.Resampling.BILINEAR)
-            image = image.crop((16, 16, 240, 240))
+        elif self.geometry == "center-crop":
+            # ImageNet's convention: the shorter side to 256/224 of the input, then the centre crop
+            # (for 224: fit to 256x256, trim 16 px on each side).
+            outer = round(self.input_size * 256 / 224)
+            margin = (outer - self.input_size) // 2
+            image = ImageOps.fit(image.convert("RGB"), (outer, outer), Image.Resampling.BILINEAR)
+            image = image.crop((margin, margin, margin + self.input_size, margin + self.input_size))
         else:
             image = image.convert("RGB").resize((self.input_size, self.input_size), Image.Resampling.BILINEAR)
         channels = len(image.getbands())
@@ -97,32 +104,3 @@ def _border_mean(gray: Image.Image) -> float:
     edge = [px[x, 0] for x in range(w)] + [px[x, h - 1] for x in range(w)]
     edge += [px[0, y] for y in range(h)] + [px[w - 1, y] for y in range(h)]
     return sum(edge) / len(edge)
-
-
-PREPROCESSING: dict[str, Preprocessing] = {
-    "fashion-mnist": Preprocessing(
-        "fashion-mnist", (0.2860,) * 3, (0.3530,) * 3, 32,
-        "grayscale; a light background is inverted to the dataset's dark one; the object is cropped, "
-        "fitted inside 28x28 keeping its aspect, centred on a black 32x32 canvas, replicated to 3 "
-        "channels and normalised with mean 0.2860, std 0.3530",
-    ),
-    "cifar10": Preprocessing(
-        "cifar10", (0.4914, 0.4824, 0.4467), (0.2471, 0.2435, 0.2616), 32,
-        "RGB resized to 32x32, CIFAR-10 normalisation",
-    ),
-    "cifar100": Preprocessing(
-        "cifar100", (0.5071, 0.4867, 0.4408), (0.2675, 0.2565, 0.2761), 32,
-        "RGB resized to 32x32, CIFAR-100 normalisation",
-    ),
-    "imagenet": Preprocessing(
-        "imagenet", (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), 224,
-        "RGB, resize 256, centre crop 224, ImageNet normalisation",
-    ),
-}
-
-
-def get_preprocessing(name: str) -> Preprocessing:
-    try:
-        return PREPROCESSING[name]
-    except KeyError:
-        raise ValueError(f"unknown preprocessing {name!r}; known: {', '.join(PREPROCESSING)}") from None

@@ -7,7 +7,7 @@ import torch
 
 from testsupport import SAMPLES, write_tiny_args_txt
 from ranet import load_model
-from ranet.cli import main
+from ranet.commands.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_average_interpolates_every_weight_and_statistic_and_records_both_parent
     assert recipe["total_epochs"] == 2  # the longer line: the child's 1 epoch on top of its parent's 1
     capsys.readouterr()
     assert main(["evaluate", "--weights", str(out), "--data", "folder", "--data-root", str(SAMPLES),
-                 "--write-card"]) == 0
+                 "--write-card", str(out.with_name("evaluated.pt"))]) == 0
     card = (root / "MODEL_CARD.md").read_text()
     assert "Weight average" in card and "75% `model.pt`" in card and "25% `model.pt`" in card
     assert "Epochs: 1 and 2 in the parents' lines" in card and "seed 4" in card
@@ -75,7 +75,7 @@ def test_a_run_warm_started_from_an_average_shows_the_average_and_its_parents_in
                  "--batch-size", "16", "--epochs", "1", "--seed", "4", "--out", str(out), "--init", str(avg)]) == 0
     assert load_model(out / "model.pt", device="cpu").meta.recipe["total_epochs"] == 3
     assert main(["evaluate", "--weights", str(out / "model.pt"), "--data", "folder", "--data-root", str(SAMPLES),
-                 "--write-card"]) == 0
+                 "--write-card", str((out / "model.pt").with_name("evaluated.pt"))]) == 0
     card = (out / "MODEL_CARD.md").read_text()
     assert "`avg_for_init.pt`" in card and "a weight average, 50% and 50% of the two runs below it" in card
     assert "  - 50% `model.pt`" in card and card.count(f"--out {root / 'a'}`") == 1

@@ -7,11 +7,13 @@ import json
 import pytest
 import torch
 
-from ranet.bench import choose_threshold
+from ranet.commands.bench import choose_threshold
 from ranet.checkpoints import load_model
-from ranet.cli import main
-from ranet.data import DEFAULT_FASHION_MNIST_ROOT, load_dataset, train_val_split
-from ranet.evaluate import ExitOutputs, predict_exits
+from ranet.commands.cli import main
+from ranet.datasets import DATASETS, load_dataset, train_val_split
+
+DEFAULT_FASHION_MNIST_ROOT = DATASETS["fashion-mnist"].default_root
+from ranet.metrics import ExitOutputs, predict_exits
 from ranet.model import fold_batchnorm
 
 needs_fashion_mnist = pytest.mark.skipif(not DEFAULT_FASHION_MNIST_ROOT.is_dir(),

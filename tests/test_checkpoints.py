@@ -43,7 +43,7 @@ def test_authors_checkpoint_with_args_one_folder_up(authors_run):
     assert all(k.startswith("module.") for k in raw["state_dict"])
     loaded = load_model(run / "save_models" / "model_best.pth.tar", device="cpu")
     assert _same_weights(original, loaded)
-    assert loaded.meta.categories[:2] == ["airplane", "automobile"]
+    assert loaded.meta.categories[:2] == ("airplane", "automobile")
     assert loaded.meta.preprocessing == "cifar10"
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from testsupport import SAMPLES
-from ranet.cli import main
+from ranet.commands.cli import main
 
 
 def _json_lines(text: str) -> list[dict]:
@@ -51,13 +51,16 @@ def test_classify_all_good_is_exit_code_zero(tiny_weights, capsys):
 
 def test_classify_with_a_calibrated_budget(tiny_weights, tmp_path, capsys):
     """``--budget 40`` finds the weights' "40%" thresholds, exit by exit; an unknown one is a usage error."""
+    from dataclasses import replace
+
     from ranet import load_model
-    from ranet.weights import save_weights
+    from ranet.weights import Budget, save_weights
 
     model = load_model(str(tiny_weights))
     k = len(model.meta.exit_flops)
-    model.meta.thresholds = {"40%": [1.1, 0.0] + [1.1] * (k - 3) + [float("-inf")]}  # everyone leaves at exit 2
-    path = save_weights(tmp_path / "budget.pt", model.config, model.state_dict(), model.meta, half=False)
+    everyone_at_2 = Budget("40%", (1.1, 0.0) + (1.1,) * (k - 3) + (float("-inf"),))
+    path = save_weights(tmp_path / "budget.pt", replace(model.meta, budgets=(everyone_at_2,)), model.state_dict(),
+                        half=False)
     assert main(["classify", "--weights", str(path), "--json", "--budget", "40", str(SAMPLES / "Bag")]) == 0
     assert {row["exit"] for row in _json_lines(capsys.readouterr().out)} == {2}
     assert main(["classify", "--weights", str(path), "--budget", "25%", str(SAMPLES / "Bag")]) == 2

@@ -7,9 +7,11 @@ import shutil
 
 import pytest
 
-from ranet import load_model
-from ranet.cli import main
-from ranet.data import DEFAULT_FASHION_MNIST_ROOT
+from ranet import default_weights_path, load_model
+from ranet.commands.cli import main
+from ranet.datasets import DATASETS
+
+DEFAULT_FASHION_MNIST_ROOT = DATASETS["fashion-mnist"].default_root
 
 needs_fmnist = pytest.mark.skipif(not (DEFAULT_FASHION_MNIST_ROOT / "t10k-labels-idx1-ubyte.gz").exists(),
                                   reason="Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
@@ -21,7 +23,7 @@ def test_evaluate_json_plot_and_card(tiny_weights, tmp_path, capsys):
     shutil.copy(tiny_weights, weights)
     plot = tmp_path / "curve.png"
     assert main(["evaluate", "--weights", str(weights), "--limit", "300", "--json", "--plot", str(plot),
-                 "--write-card"]) == 0
+                 "--write-card", str(weights.with_name("evaluated.pt"))]) == 0
     report = json.loads(capsys.readouterr().out)
     assert [e["exit"] for e in report["exits"]] == [1, 2, 3, 4, 5, 6]
     assert report["full_flops"] == report["exits"][-1]["flops"]
@@ -31,8 +33,8 @@ def test_evaluate_json_plot_and_card(tiny_weights, tmp_path, capsys):
     assert all(p["vs_final"] == pytest.approx(p["accuracy"] - last, abs=0.02) and p["vs_final_ci95"] >= 0
                for p in report["dynamic"])
     assert plot.stat().st_size > 5000
-    meta = load_model(weights, device="cpu").meta
-    assert meta.exit_accuracy == [e["accuracy"] for e in report["exits"]]
+    meta = load_model(weights.with_name("evaluated.pt"), device="cpu").meta
+    assert list(meta.exit_accuracy) == [e["accuracy"] for e in report["exits"]]
     assert set(meta.thresholds) == {"25%", "40%", "60%"}
     assert {pt["calibration"] for pt in report["budgets"].values()} <= {"geometric", "single"}
     single = report["target"]["sweep_matching_point"]
@@ -54,7 +56,7 @@ def test_evaluate_json_plot_and_card(tiny_weights, tmp_path, capsys):
 def test_paired_difference_against_the_final_exit():
     import torch
 
-    from ranet.evaluate import paired_difference
+    from ranet.metrics import paired_difference
 
     final = torch.tensor([True] * 90 + [False] * 10)
     same = final.clone()
@@ -70,3 +72,20 @@ def test_paired_difference_against_the_final_exit():
     swapped[0], swapped[95] = False, True  # one lost, one gained: same accuracy, but not the same images
     diff, half = paired_difference(swapped, final)
     assert diff == 0.0 and half > 0
+
+
+@needs_fmnist
+def test_write_card_never_replaces_the_evaluated_weights_without_overwrite(tiny_weights, tmp_path, capsys):
+    weights = tmp_path / "model.pt"
+    shutil.copy(tiny_weights, weights)
+    before = weights.read_bytes()
+    assert main(["evaluate", "--weights", str(weights), "--limit", "100", "--write-card", str(weights)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--overwrite" in err and len(err.splitlines()) == 1
+    assert weights.read_bytes() == before and not (tmp_path / "MODEL_CARD.md").exists()
+    assert main(["evaluate", "--weights", str(weights), "--limit", "100", "--write-card", str(weights),
+                 "--overwrite"]) == 0
+    assert load_model(weights, device="cpu").meta.evaluation.test_images == 100
+    embedded = default_weights_path()
+    assert main(["evaluate", "--weights", str(weights), "--limit", "100", "--write-card", str(embedded)]) == 2
+    assert "embedded model" in capsys.readouterr().err

@@ -31,10 +31,10 @@ from PIL import Image
 from testsupport import TINY_CONFIG
 from ranet import CheckpointError, ConfigError, ImageLoadError, RANet, RANetConfig, load_image, load_model, scan_images
 from ranet import save_authors_checkpoint
-from ranet.cli import main
+from ranet.commands.cli import main
 from ranet.config import parse_args_text
 from ranet.images import IMAGE_EXTENSIONS, STANDARD_MODES, standard_mode
-from ranet.transforms import PREPROCESSING
+from ranet.datasets import DATASETS, get_preprocessing
 
 JARGON = re.compile(r"Traceback|Exception|[A-Z][a-z]+Error|errno|\bint\(|b'|\\x|\bPIL\b|Pillow|\bNone\b"
                     r"|\b0x[0-9a-f]{4,}")
@@ -116,7 +116,7 @@ def test_every_readable_format_loads_and_is_found_by_extension(tmp_path, fmt, ex
     assert loaded.mode in STANDARD_MODES and loaded.size[0] > 0
     if ext in IMAGE_EXTENSIONS:  # a few formats (SPIDER) have no registered extension
         assert list(scan_images([tmp_path])) == [path]
-    for prep in PREPROCESSING.values():
+    for prep in {spec.preprocessing for spec in DATASETS.values()}:
         assert prep(loaded).shape == (3, prep.input_size, prep.input_size)
 
 
@@ -128,7 +128,7 @@ MODES = ["1", "L", "P", "PA", "LA", "La", "RGB", "RGBA", "RGBa", "RGBX", "CMYK",
 def test_every_mode_becomes_standard_and_passes_every_transform(mode):
     image = Image.new(mode, (37, 23)) if mode.startswith("I;16") else picture(mode, (37, 23))
     assert standard_mode(image).mode in STANDARD_MODES
-    for prep in PREPROCESSING.values():
+    for prep in {spec.preprocessing for spec in DATASETS.values()}:
         x = prep(image)
         assert x.shape == (3, prep.input_size, prep.input_size) and bool(torch.isfinite(x).all())
         assert prep.pil_to_uint8(image).dtype == torch.uint8
@@ -139,7 +139,7 @@ def test_palette_with_transparency_keeps_its_alpha_and_odd_shapes_pass(tmp_path)
     pal.info["transparency"] = 0
     pal.save(tmp_path / "t.png")
     assert load_image(tmp_path / "t.png").mode == "RGBA"
-    prep = PREPROCESSING["fashion-mnist"]
+    prep = get_preprocessing("fashion-mnist")
     for size in [(1, 1), (1, 500), (500, 1)]:
         assert prep(Image.new("RGBA", size, (0, 0, 0, 0))).shape == (3, 32, 32)
 
@@ -304,7 +304,7 @@ def test_fuzzed_images_give_an_image_or_a_reason(fuzz_file, seed, flips, keep):
         assert_human(str(exc))
         return
     assert image.mode in STANDARD_MODES
-    assert PREPROCESSING["fashion-mnist"](image).shape == (3, 32, 32)
+    assert get_preprocessing("fashion-mnist")(image).shape == (3, 32, 32)
 
 
 def test_unreadable_file_is_reported_simulated(tmp_path, monkeypatch):
@@ -465,15 +465,16 @@ def _weights_with(tiny_weights: Path, path: Path, change) -> Path:
 
 
 @pytest.mark.parametrize("change,words", [
-    (lambda o: o.update(config="x"), "bad configuration"),
-    (lambda o: o["config"].update(nBlocks="two"), "whole number"),
-    (lambda o: o["config"].update(grFactor=[0, 0, 0]), "positive"),
-    (lambda o: o["config"].update(nChannels=10**9), "implausibly large"),
+    (lambda o: o["meta"].update(config="x"), "bad configuration"),
+    (lambda o: o["meta"]["config"].update(nBlocks="two"), "whole number"),
+    (lambda o: o["meta"]["config"].update(grFactor=[0, 0, 0]), "positive"),
+    (lambda o: o["meta"]["config"].update(nChannels=10**9), "implausibly large"),
     (lambda o: o.pop("meta"), "metadata"),
     (lambda o: o["meta"].update(preprocessing=["x"]), "preprocessing"),
     (lambda o: o["meta"].update(categories=["one"]), "category names"),
     (lambda o: o["meta"].update(input_size="big"), "input size"),
-    (lambda o: o["meta"].update(thresholds={"50%": [0.5]}), "thresholds"),
+    (lambda o: o["meta"].update(budgets=[{"label": "50%", "thresholds": [0.5]}]), "thresholds"),
+    (lambda o: o.update(version=99), "newer release"),
     (lambda o: o.update(state_dict=[1, 2]), "no state_dict"),
     (lambda o: next(iter(o["state_dict"].values())).fill_(float("nan")), "NaN"),
 ])
@@ -487,14 +488,15 @@ def test_a_damaged_weights_file_is_one_clear_error(tiny_weights, tmp_path, chang
 def test_a_config_that_does_not_fit_is_refused_before_memory_is_allocated(tiny_weights, tmp_path, monkeypatch):
     import ranet.checkpoints
 
-    def meta_only(cfg: RANetConfig) -> RANet:
+    def meta_only(cfg: RANetConfig, **kwargs) -> RANet:
         # Were it built for real first, a hostile config could take all memory (sizes kept small
         # here so that a regression fails this assertion instead of exhausting the machine).
         assert torch.get_default_device().type == "meta", "a RANet was built for real before the fit check"
-        return RANet(cfg)
+        return RANet(cfg, **kwargs)
 
     monkeypatch.setattr(ranet.checkpoints, "RANet", meta_only)
-    path = _weights_with(tiny_weights, tmp_path / "w.pt", lambda o: o["config"].update(nChannels=64, growthRate=64))
+    path = _weights_with(tiny_weights, tmp_path / "w.pt",
+                         lambda o: o["meta"]["config"].update(nChannels=64, growthRate=64))
     with pytest.raises(CheckpointError, match="does not fit"):
         load_model(path, device="cpu")
 

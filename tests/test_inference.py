@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 import torch
 
+from app.session import Outcome, Session
+
 from ranet import EarlyExitEngine, load_model
 from ranet.model import fold_batchnorm
-from ranet.policies import budgeted_thresholds, exits_for_thresholds, single_threshold_for_budget, thresholds_for_budget
+from ranet.flops import exit_infos
+from ranet.policies import (budgeted_thresholds, exits_for_thresholds, leaves, single_threshold_for_budget,
+                            thresholds_for_budget)
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +157,7 @@ def test_single_threshold_for_budget_is_the_largest_that_fits():
 
 
 def test_budget_calibration_takes_one_threshold_only_where_it_scores_higher():
-    from ranet.evaluate import ExitOutputs, calibrate_budget
+    from ranet.metrics import ExitOutputs, calibrate_budget
 
     torch.manual_seed(0)
     n, flops = 1000, [10, 20, 30]
@@ -206,7 +213,6 @@ def test_folded_batchnorm_gives_the_same_outputs_without_batchnorm_layers(model,
 
 def test_exits_for_thresholds_agree_on_numpy_and_torch():
     """The app decides on numpy arrays (its GUI thread runs no torch), the engine on tensors."""
-    import numpy as np
 
     rng = np.random.default_rng(1)
     conf = rng.random((500, 6)).astype(np.float32)
@@ -217,3 +223,40 @@ def test_exits_for_thresholds_agree_on_numpy_and_torch():
         assert isinstance(from_numpy, np.ndarray)
         np.testing.assert_array_equal(from_numpy, from_torch.numpy())
     assert exits_for_thresholds(np.float32([[0.6, 0.9], [0.4, 0.2]]), [0.5, 0.5]).tolist() == [0, 1]
+
+
+# -- the exit rule: written once (ranet.policies.leaves); the engine, the evaluation and the
+# app's session decide through it and agree, for ordinary, NaN and infinite thresholds alike.
+
+NAN, INF = math.nan, math.inf
+
+
+def _threshold_sets(k: int, middle: float) -> list[list[float]]:
+    return [[middle] * k, [NAN] * k, [INF] * k, [-INF] * k, [NAN, middle] + [INF] * (k - 2),
+            [-INF, NAN] + [middle] * (k - 2), [middle] * (k - 1) + [NAN]]
+
+
+def test_leaves_is_the_rule_on_tensors_and_numpy():
+    conf = np.float32([0.2, 0.5, 0.9, np.nan])
+    for threshold in (0.5, NAN, INF, -INF):
+        expected = [c >= threshold for c in conf.tolist()]  # NaN on either side never passes
+        assert leaves(conf, threshold, last=False).tolist() == expected
+        assert leaves(torch.from_numpy(conf), threshold, last=False).tolist() == expected
+        assert leaves(conf, threshold, last=True).all() and bool(leaves(torch.from_numpy(conf), threshold, True).all())
+
+
+def test_engine_evaluation_and_session_take_the_same_exit(model, batch):
+    """The engine decides exit by exit on the samples still running; the evaluation and the
+    session decide afterwards from every exit's confidence. All three must agree."""
+    k = model.num_exits
+    every = EarlyExitEngine(model, 0.0).classify(batch, all_exits=True)
+    conf = torch.tensor([r.exit_confidences for r in every])  # [N, K], float32 like the engine's
+    middle = float(conf[:, 0].median())
+    session = Session(exit_infos(model.config, 32), model.meta.categories)
+    session.add([Outcome(f"img{i}.png", f"img{i}.png", result=r) for i, r in enumerate(every)])
+    for thresholds in _threshold_sets(k, middle):
+        engine = [r.exit - 1 for r in EarlyExitEngine(model, thresholds).classify(batch)]
+        evaluation = exits_for_thresholds(conf, thresholds).tolist()
+        session.set_thresholds(thresholds)
+        in_session = [session.summary(row).exit for row in range(len(batch))]
+        assert engine == evaluation == in_session, thresholds

@@ -12,8 +12,8 @@ import torch
 
 from testsupport import SAMPLES, write_tiny_args_txt
 from ranet import RANet, load_model
-from ranet.cli import main
-from ranet.train import exits_loss
+from ranet.commands.cli import main
+from ranet.commands.train import exits_loss
 
 
 def test_train_writes_log_checkpoint_and_weights_and_resumes(tmp_path, capsys):
@@ -26,7 +26,7 @@ def test_train_writes_log_checkpoint_and_weights_and_resumes(tmp_path, capsys):
     rows = list(csv.DictReader(open(out / "log.csv")))
     assert len(rows) == 1 and float(rows[0]["loss"]) > 0
     model = load_model(out / "model.pt", device="cpu")
-    assert model.meta.categories == sorted(p.name for p in SAMPLES.iterdir())
+    assert list(model.meta.categories) == sorted(p.name for p in SAMPLES.iterdir())
     assert model.meta.recipe["epochs"] == 1 and model.meta.recipe["seed"] == 3
     # A second call with more epochs resumes from the checkpoint instead of starting over.
     assert main(argv[:-4] + ["--epochs", "2", "--seed", "3"]) == 0
@@ -73,7 +73,7 @@ def test_warm_start_begins_from_the_given_weights_and_records_the_lineage(tmp_pa
     assert recipe["init"]["recipe"]["epochs"] == 1 and len(recipe["init"]["sha256"]) == 64
     capsys.readouterr()
     assert main(["evaluate", "--weights", str(tmp_path / "b" / "model.pt"), "--data", "folder",
-                 "--data-root", str(SAMPLES), "--write-card"]) == 0
+                 "--data-root", str(SAMPLES), "--write-card", str((tmp_path / "b" / "model.pt").with_name("evaluated.pt"))]) == 0
     card = (tmp_path / "b" / "MODEL_CARD.md").read_text()
     assert "## Lineage" in card and "3 epochs in total" in card and "--epochs 1" in card
 
@@ -127,7 +127,7 @@ def test_cuda_graph_training_takes_the_same_steps_as_eager(tmp_path, monkeypatch
 
 
 def test_random_erasing_fills_one_rectangle_per_chosen_image_with_grey_noise():
-    from ranet.data import augment
+    from ranet.datasets import augment
 
     batch = torch.full((64, 3, 32, 32), 7, dtype=torch.uint8)
     plain = augment(batch, torch.Generator().manual_seed(1), pad=0, flip=False)
@@ -182,7 +182,7 @@ def test_distillation_is_recorded_in_the_recipe_and_the_model_card(tmp_path, cap
     assert model.meta.recipe["distill"] == 0.5 and model.meta.recipe["distill_temperature"] == 3.0
     assert "--distill 0.5" in model.meta.recipe["command"]
     assert main(["evaluate", "--weights", str(out / "model.pt"), "--data", "folder", "--data-root", str(SAMPLES),
-                 "--write-card"]) == 0
+                 "--write-card", str((out / "model.pt").with_name("evaluated.pt"))]) == 0
     assert "Self-distillation" in (out / "MODEL_CARD.md").read_text()
 
 
@@ -207,6 +207,16 @@ def test_heads_only_trains_the_earlier_exits_and_leaves_the_rest_bit_for_bit(tmp
         assert torch.equal(before(x)[-1], after(x)[-1])
     assert after.meta.recipe["heads_only"] is True
     assert main(["evaluate", "--weights", str(tmp_path / "heads" / "model.pt"), "--data", "folder",
-                 "--data-root", str(SAMPLES), "--write-card"]) == 0
+                 "--data-root", str(SAMPLES), "--write-card", str((tmp_path / "heads" / "model.pt").with_name("evaluated.pt"))]) == 0
     assert "Heads only" in (tmp_path / "heads" / "MODEL_CARD.md").read_text()
 
+
+
+def test_the_recorded_command_keeps_paths_as_typed(tmp_path, monkeypatch, capsys):
+    """Relative paths stay relative in the weights' record: nothing of the machine it ran on ships."""
+    monkeypatch.chdir(tmp_path)
+    write_tiny_args_txt(tmp_path / "args.txt")
+    assert main(["train", "--data", "folder", "--data-root", os.path.relpath(SAMPLES), "--config", "args.txt",
+                 "--out", "runs/rel", "--epochs", "1", "--batch-size", "16"]) == 0
+    command = load_model(tmp_path / "runs" / "rel" / "model.pt", device="cpu").meta.recipe["command"]
+    assert "--config args.txt" in command and "--out runs/rel" in command and str(tmp_path) not in command

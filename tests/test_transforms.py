@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from PIL import Image, ImageDraw
 
-from ranet.transforms import get_preprocessing
+from ranet.datasets import get_preprocessing
 
 
 def _photo() -> Image.Image:

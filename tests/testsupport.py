@@ -47,16 +47,16 @@ def write_tiny_args_txt(path: Path) -> Path:
 
 def make_tiny_weights(path: Path, seed: int = 0) -> Path:
     from ranet.config import RANetConfig
-    from ranet.data import FASHION_MNIST_CLASSES
+    from ranet.datasets import get_dataset
     from ranet.flops import exit_infos
     from ranet.model import RANet
-    from ranet.weights import ModelMeta, save_weights
+    from ranet.weights import WeightsRecord, save_weights
 
     torch.manual_seed(seed)
     cfg = RANetConfig.from_dict(TINY_CONFIG)
     model = RANet(cfg).eval()
     infos = exit_infos(cfg, 32)
-    meta = ModelMeta(name="tiny test RANet", categories=list(FASHION_MNIST_CLASSES), preprocessing="fashion-mnist",
-                     input_size=32, exit_flops=[e.flops for e in infos], exit_params=[e.params for e in infos],
-                     recipe={"note": "random weights for tests"})
-    return save_weights(path, cfg, model.state_dict(), meta, half=False)
+    record = WeightsRecord(name="tiny test RANet", config=cfg, categories=tuple(get_dataset("fashion-mnist").categories(10)),
+                           preprocessing="fashion-mnist", input_size=32, exit_flops=tuple(e.flops for e in infos),
+                           exit_params=tuple(e.params for e in infos), recipe={"note": "random weights for tests"})
+    return save_weights(path, record, model.state_dict(), half=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import Qt
@@ -10,7 +11,7 @@ from PySide6.QtTest import QTest
 
 from app_helpers import classify_samples, wait_idle, wait_rows
 from ranet import load_model
-from ranet.weights import save_weights
+from ranet.weights import Budget, save_weights
 
 NEVER = 1.1  # above any confidence: nobody leaves at that exit
 
@@ -22,8 +23,8 @@ def budget_weights(tiny_weights, tmp_path):
     def write(second: list[float]):
         model = load_model(str(tiny_weights))
         k = len(model.meta.exit_flops)
-        model.meta.thresholds = {"25%": [0.0] + [NEVER] * (k - 2) + [float("-inf")], "60%": second}
-        return save_weights(tmp_path / "budgets.pt", model.config, model.state_dict(), model.meta, half=False)
+        budgets = (Budget("25%", (0.0, *[NEVER] * (k - 2), float("-inf"))), Budget("60%", tuple(second)))
+        return save_weights(tmp_path / "budgets.pt", replace(model.meta, budgets=budgets), model.state_dict(), half=False)
     return write
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from app_helpers import classify_samples, drop, wait_idle, wait_rows
 from ranet import load_model, save_authors_checkpoint
+from ranet.weights import Budget, OperatingPoint
 
 
 @pytest.fixture
@@ -74,56 +76,58 @@ def test_model_card_renders_meta(window):
     dialog = ModelCardDialog(window.controller.loaded, window)
     text = dialog.browser.toPlainText()
     assert "tiny test RANet" in text and "Ankle boot" in text and "random weights for tests" in text
-    assert "MFLOPs" in text and "scale flow" in text
+    assert "MFLOPs" in text and "scale flow" in text and "running on cpu" in text.lower()
     rows = [line for line in text.splitlines() if line.strip().startswith(tuple("123456"))]
     assert len(rows) >= window.controller.loaded.model.num_exits
 
 
-def test_model_card_lists_the_lineage_of_warm_starts_and_averages_once_each(window):
-    from app.widgets.model_card import model_card_html
+def test_model_card_dialog_shows_the_same_card_as_model_card_md(window):
+    from app.widgets.model_card import model_card_markdown
+    from ranet.card import model_card
 
+    loaded = window.controller.loaded
+    assert model_card_markdown(loaded).endswith(model_card(loaded.model.meta))
+
+
+def _card_of(window, **changes) -> str:
+    from ranet.card import model_card
+
+    return model_card(replace(window.controller.loaded.model.meta, **changes))
+
+
+def test_model_card_lists_the_lineage_of_warm_starts_and_averages_once_each(window):
     def run(name: str, digest: str, **recipe) -> dict:
         return {"weights": name, "sha256": digest * 64, "recipe": {"command": f"python -m ranet train --out {name}",
                                                                      **recipe}}
 
-    meta = window.controller.loaded.model.meta
     first = run("first.pt", "a", epochs=6, lr=0.1)
     fine = run("fine.pt", "b", epochs=18, lr=0.02, init=first)
-    meta.recipe = {**meta.recipe, "average": {"mix": 0.25, "parents": [first, fine]}}
-    html = model_card_html(window.controller.loaded)
-    recipe, lineage = html.split("<h3>Recipe</h3>")[1].split("<h3>Lineage</h3>")
-    assert "{" not in recipe and "first.pt" not in recipe
-    assert "75% first.pt" in lineage and "25% fine.pt" in lineage
+    recipe = {**window.controller.loaded.model.meta.recipe, "average": {"mix": 0.25, "parents": [first, fine]}}
+    training, lineage = _card_of(window, recipe=recipe).split("## Training")[1].split("## Lineage")
+    assert "{" not in training and "75% of `first.pt` and 25% of `fine.pt`" in training
+    assert "75% `first.pt`" in lineage and "25% `fine.pt`" in lineage
     assert "6 epochs, lr 0.1" in lineage and "18 epochs, lr 0.02" in lineage
     assert lineage.count("--out first.pt") == 1 and "listed above" in lineage  # fine.pt's own parent
 
 
 @pytest.mark.parametrize("recipe", [{"init": 5}, {"init": {"recipe": "x"}}, {"average": {"mix": "x"}},
                                     {"average": {"mix": 0.5, "parents": [1, None]}}, {"average": {"mix": 0.5}},
-                                    {"evaluation": 3}, {"evaluation": {"budget_points": {"40%": {"accuracy": "x"}}}},
-                                    {"evaluation": {"budget_points": [1]}}])
+                                    {"evaluation": 3}])
 def test_model_card_survives_a_malformed_lineage_in_a_crafted_file(window, recipe):
-    from app.widgets.model_card import model_card_html
-
-    meta = window.controller.loaded.model.meta
-    meta.recipe = recipe
-    meta.thresholds = {"40%": [0.9] * window.controller.loaded.model.num_exits}
-    assert "<h3>Recipe</h3>" in model_card_html(window.controller.loaded)
+    k = window.controller.loaded.model.num_exits
+    card = _card_of(window, recipe=recipe, budgets=(Budget("40%", (0.9,) * k),))
+    assert "## Training" in card and "| 40% | – | – | – |" in card
 
 
 def test_model_card_shows_what_each_budget_scored(window):
-    from app.widgets.model_card import model_card_html
-
-    meta = window.controller.loaded.model.meta
     k = window.controller.loaded.model.num_exits
-    meta.thresholds = {"40%": [0.99] * (k - 1) + [float("-inf")]}
     full = window.controller.loaded.exits[-1].flops
-    meta.recipe = {**meta.recipe, "evaluation": {"budget_points": {"40%": {
-        "accuracy": 94.92, "vs_final": -0.12, "vs_final_ci95": 0.18, "mean_flops": 0.4 * full}}}}
-    html = model_card_html(window.controller.loaded)
-    budgets = html.split("Calibrated budgets")[1].split("<h3>Recipe</h3>")[0]
-    assert "94.92 %" in budgets and "-0.12 ± 0.18" in budgets and "(40.0%)" in budgets
-    assert "0.9900" in budgets and "–</td>" in budgets  # the last exit takes every image left
+    thresholds = (0.99,) * (k - 1) + (float("-inf"),)
+    scored = OperatingPoint(94.92, -0.12, 0.18, 0.4 * full, (1.0,) + (0.0,) * (k - 1), thresholds)
+    card = _card_of(window, budgets=(Budget("40%", thresholds, "geometric", scored),))
+    budgets = card.split("## Calibrated budgets")[1].split("## Training")[0]
+    assert "| 40% | 94.92 | -0.12 ± 0.18 | " in budgets and "the paper's p^k shares" in budgets
+    assert "0.9900" in budgets and ", -" in budgets  # the last exit takes every image left
 
 
 def test_recent_models_reload_and_the_embedded_model_comes_back(qtbot, window, tiny_weights, tmp_path, warnings):

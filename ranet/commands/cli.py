@@ -13,32 +13,22 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
-if TYPE_CHECKING:
-    from torch import Tensor
+import torch
+from torch import Tensor
+
+from ..checkpoints import load_model
+from ..config import PRESETS, RANetConfig, parse_args_txt, preset
+from ..errors import RANetError, UsageError
+from ..flops import exit_infos
+from ..images import ImageLoadError, load_image, scan_images
+from ..inference import EarlyExitEngine, ExitResult
+from ..weights import WeightsRecord
+from . import average, bench, evaluate, train
+from .options import check_threshold, device_option
 
 __all__ = ["main"]
-
-
-class UsageError(Exception):
-    """A problem with the command line or its files; printed as one line, exit code 2."""
-
-
-def check_threshold(value: float | None) -> None:
-    """``--threshold``, when given, is a confidence between 0 and 1."""
-    if value is not None and not 0.0 <= value <= 1.0:
-        raise UsageError(f"--threshold must be between 0 and 1, got {value}")
-
-
-def device_option(name: str):
-    """``--device`` resolved (auto = CUDA, MPS, CPU); an unavailable device is a usage error."""
-    from .device import resolve_device
-
-    try:
-        return resolve_device(name)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
 
 
 def _model_options(p: argparse.ArgumentParser, flops_only: bool = False) -> None:
@@ -69,8 +59,6 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--json", action="store_true", help="one JSON object per image per line")
 
-    from . import average, bench, evaluate, train
-
     evaluate.add_arguments(sub.add_parser("evaluate", help="anytime and budgeted-batch evaluation"))
     train.add_arguments(sub.add_parser("train", help="train a RANet (the paper's objective)"))
     average.add_arguments(sub.add_parser("average", help="average the weights of two runs of one network"))
@@ -78,10 +66,7 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _resolve_config(args: argparse.Namespace):
-    from .checkpoints import load_model
-    from .config import parse_args_txt, preset
-
+def _resolve_config(args: argparse.Namespace) -> tuple[RANetConfig, WeightsRecord | None]:
     if getattr(args, "preset", None):
         return preset(args.preset), None
     if args.config and not args.weights:
@@ -91,9 +76,6 @@ def _resolve_config(args: argparse.Namespace):
 
 
 def _cmd_flops(args: argparse.Namespace) -> int:
-    from .config import PRESETS
-    from .flops import exit_infos
-
     if args.list_presets:
         for name, cfg in PRESETS.items():
             print(f"{name:28s} {cfg.data:9s} scales={list(cfg.scale_list)} exits={cfg.num_exits}")
@@ -103,29 +85,28 @@ def _cmd_flops(args: argparse.Namespace) -> int:
     if size < 8 or size > 4096:
         raise UsageError(f"--input-size {size} is out of range (8..4096)")
     infos = exit_infos(cfg, size)
+    # A model's own figures come from its record; another input size is counted afresh.
+    own = meta is not None and size == meta.input_size
+    flops = list(meta.exit_flops) if own else [e.flops for e in infos]
+    params = list(meta.exit_params) if own else [e.params for e in infos]
     if args.json:
         print(json.dumps({
             "model": meta.name if meta else None, "config": cfg.to_dict(), "input_size": size,
-            "exit_flops": [e.flops for e in infos], "exit_params": [e.params for e in infos],
-            "exits": [{"exit": e.index + 1, "flow": e.flow, "block": e.block, "flops": e.flops, "params": e.params,
-                       "resolution": e.resolution, "resolution_path": e.resolution_path} for e in infos],
+            "exit_flops": flops, "exit_params": params,
+            "exits": [{"exit": e.index + 1, "flow": e.flow, "block": e.block, "flops": f, "params": n,
+                       "resolution": e.resolution, "resolution_path": e.resolution_path}
+                      for e, f, n in zip(infos, flops, params)],
         }))
         return 0
     print(f"{meta.name if meta else cfg.data}: input {size}x{size}, {cfg.num_scales} scales, {len(infos)} exits")
     print(f"{'exit':>4} {'flow':>4} {'block':>5} {'MFLOPs':>10} {'params (M)':>11}  resolution path")
-    for e in infos:
-        print(f"{e.index + 1:>4} {e.flow:>4} {e.block:>5} {e.flops / 1e6:>10.2f} {e.params / 1e6:>11.3f}  "
+    for e, f, n in zip(infos, flops, params):
+        print(f"{e.index + 1:>4} {e.flow:>4} {e.block:>5} {f / 1e6:>10.2f} {n / 1e6:>11.3f}  "
               f"{' -> '.join(e.resolution_path)} (exit at {e.resolution}x{e.resolution})")
     return 0
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
-    import torch
-
-    from .checkpoints import load_model
-    from .images import ImageLoadError, load_image, scan_images
-    from .inference import EarlyExitEngine
-
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
     check_threshold(args.threshold)
@@ -134,13 +115,13 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     thresholds: float | list[float] = 0.9 if args.threshold is None else args.threshold
     if args.budget is not None:
         try:
-            thresholds = model.meta.thresholds[model.meta.budget_label(args.budget)]
+            thresholds = list(model.meta.budget(args.budget).thresholds)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     engine = EarlyExitEngine(model, thresholds, on_notice=lambda m: print(f"notice: {m}", file=sys.stderr))
     failures = 0
 
-    def report(path: Path, result=None, error: str | None = None) -> None:
+    def report(path: Path, result: ExitResult | None = None, error: str | None = None) -> None:
         nonlocal failures
         if error is not None:
             failures += 1
@@ -182,10 +163,6 @@ def _cmd_classify(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .checkpoints import CheckpointError
-    from .config import ConfigError
-    from .data import DataError
-
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):  # file names need not be valid in the terminal's encoding
             stream.reconfigure(errors="backslashreplace")
@@ -193,15 +170,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Recorded in weights and model cards: the command exactly as given, also when called from Python.
     args.command_line = "python -m ranet " + shlex.join(sys.argv[1:] if argv is None else argv)
-    commands = {"flops": _cmd_flops, "classify": _cmd_classify}
+    commands = {"flops": _cmd_flops, "classify": _cmd_classify, "evaluate": evaluate.run, "train": train.run,
+                "average": average.run, "bench": bench.run}
     try:
-        if args.command in commands:
-            return commands[args.command](args)
-        from . import average, bench, evaluate, train
-
-        return {"evaluate": evaluate.run, "train": train.run, "average": average.run,
-                "bench": bench.run}[args.command](args)
-    except (UsageError, CheckpointError, ConfigError, DataError) as exc:
+        return commands[args.command](args)
+    except RANetError as exc:
         print(f"ranet {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

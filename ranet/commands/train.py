@@ -15,24 +15,25 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from .config import RANetConfig, parse_args_txt, preset
-from .device import device_label, resolve_device
-from .data import DEFAULT_FASHION_MNIST_ROOT, augment, load_dataset, train_val_split
-from .evaluate import predict_exits
-from .flops import exit_infos
-from .model import RANet
-from .transforms import get_preprocessing
-from .weights import ModelMeta, file_sha256, parent_record, save_weights, total_epochs
+from ..checkpoints import load_model
+from ..config import RANetConfig, parse_args_txt, preset
+from ..datasets import DATASETS, augment, get_dataset, load_dataset, train_val_split
+from ..device import device_label, resolve_device
+from ..errors import UsageError
+from ..files import atomic_path
+from ..flops import exit_infos
+from ..lineage import parent_record, total_epochs
+from ..metrics import predict_exits
+from ..model import RANet
+from ..weights import WeightsRecord, save_weights
 
 __all__ = ["add_arguments", "exits_loss", "run"]
 
-PREPROCESSING_FOR_DATA = {"fashion-mnist": "fashion-mnist", "cifar10": "cifar10", "cifar100": "cifar100",
-                          "folder": "cifar10"}
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", default="fashion-mnist", choices=["fashion-mnist", "cifar10", "cifar100", "folder"])
-    p.add_argument("--data-root", default=None, help="data folder (Fashion-MNIST: %s)" % DEFAULT_FASHION_MNIST_ROOT)
+    p.add_argument("--data", default="fashion-mnist", choices=[n for n, spec in DATASETS.items() if spec.load])
+    p.add_argument("--data-root", default=None, help="data folder (default: the data set's usual place, "
+                   "e.g. %s for Fashion-MNIST)" % DATASETS["fashion-mnist"].default_root)
     p.add_argument("--preset", default="cifar10_default", help="architecture preset (default: cifar10_default)")
     p.add_argument("--config", default=None, help="an authors' args.txt instead of a preset")
     p.add_argument("--out", required=True, help="run folder: checkpoint.pt, log.csv, model.pt")
@@ -44,7 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--schedule", default="cosine", choices=["cosine", "multistep"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--erase", type=float, default=None,
-                   help="random-erasing probability (default: 0.5 for fashion-mnist, 0 otherwise)")
+                   help="random-erasing probability (default: the data set's, 0.5 for fashion-mnist)")
     p.add_argument("--distill", type=float, default=0.0, metavar="ALPHA",
                    help="self-distillation: each earlier exit's loss becomes (1-ALPHA)*cross-entropy + ALPHA*KL to "
                         "the last exit's softened prediction (default 0: the paper's objective)")
@@ -67,13 +68,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-steps", type=int, default=0, help="stop each epoch after N steps (smoke tests)")
     p.add_argument("--name", default=None, help="model name written into the weights")
     p.add_argument("--note", default="", help="free text for the model card (e.g. how a resumed run changed)")
-
-
-def _dataset_hashes(data: str, root: str | None) -> dict[str, str]:
-    folder = Path(root or (DEFAULT_FASHION_MNIST_ROOT if data == "fashion-mnist" else "."))
-    if data != "fashion-mnist":
-        return {}
-    return {p.name: file_sha256(p) for p in sorted(folder.glob("*-ubyte*"))}
 
 
 def exits_loss(logits: list[torch.Tensor], y: torch.Tensor, distill: float = 0.0,
@@ -103,9 +97,6 @@ def _lr_at(args: argparse.Namespace, epoch: float) -> float:
 
 def _warm_start(model: RANet, weights: str, cfg: RANetConfig, seed: int) -> dict:
     """Load ``weights`` into ``model``; returns the parent's identity and recipe for the lineage."""
-    from .checkpoints import load_model
-    from .cli import UsageError
-
     parent = load_model(weights, device="cpu")
     if parent.config != cfg:
         raise UsageError(f"--init {weights}: its architecture differs from the one being trained")
@@ -134,15 +125,7 @@ def _setup_distributed() -> tuple[int, int]:
     return (dist.get_rank(), world) if world > 1 else (0, 1)
 
 
-def _atomic_save(obj: dict, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 def run(args: argparse.Namespace) -> int:
-    from .cli import UsageError
-
     if not 0.0 <= args.distill <= 1.0:
         raise UsageError(f"--distill must be between 0 and 1, got {args.distill}")
     if args.distill_temperature <= 0:
@@ -162,13 +145,14 @@ def run(args: argparse.Namespace) -> int:
     say = print if rank == 0 else (lambda *a, **k: None)
 
     cfg = parse_args_txt(args.config) if args.config else preset(args.preset)
+    spec = get_dataset(args.data)
     full = load_dataset(args.data, args.data_root, "train")
     if len(full.classes) != cfg.num_classes:
         cfg = RANetConfig.from_dict({**cfg.to_dict(), "num_classes": len(full.classes)})
     train_set, val_set = train_val_split(full, seed=args.seed)
     if args.limit:
         train_set = train_set.subset(torch.arange(min(args.limit, len(train_set))))
-    prep = get_preprocessing(PREPROCESSING_FOR_DATA[args.data])
+    prep = spec.preprocessing
 
     torch.manual_seed(args.seed)
     model = RANet(cfg)
@@ -192,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         say(f"resuming {ckpt_path} after epoch {start_epoch}")
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
 
-    erase = args.erase if args.erase is not None else (0.5 if args.data == "fashion-mnist" else 0.0)
+    erase = args.erase if args.erase is not None else spec.random_erasing
     log_path = out / "log.csv"
     per_rank = max(1, args.batch_size // world)
     steps_per_epoch = len(train_set) // (per_rank * world) or 1
@@ -217,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
                 group["lr"] = lr
             idx = order[(step * world + rank) * per_rank : (step * world + rank + 1) * per_rank]
             batch = augment(prep.prepare_training_batch(train_set.images[idx]), g,
-                            pad=2 if args.data == "fashion-mnist" else 4, erase=erase)
+                            pad=spec.crop_padding, erase=erase)
             y = train_set.labels[idx]
             if device.type == "cuda":  # pinned, so that the copy does not wait for the GPU
                 batch, y = batch.pin_memory(), y.pin_memory()
@@ -254,17 +238,15 @@ def run(args: argparse.Namespace) -> int:
                                [f"val_acc_exit{k + 1}" for k in range(len(acc))])
                 w.writerow([epoch + 1, f"{mean_loss:.5f}", f"{lr:.6f}", f"{rate:.1f}", f"{epoch_time:.1f}"] +
                            [f"{a:.3f}" for a in acc])
-            _atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                          "epoch": epoch + 1, "wall_s": wall, "config": cfg.to_dict()}, ckpt_path)
+            with atomic_path(ckpt_path) as tmp:
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                            "epoch": epoch + 1, "wall_s": wall, "config": cfg.to_dict()}, tmp)
     if rank == 0:
         infos = exit_infos(cfg, prep.input_size)
-        meta = ModelMeta(
+        record = WeightsRecord(
             name=args.name or f"RANet {args.preset if not args.config else 'custom'} ({args.data})",
-            categories=list(full.classes),
-            preprocessing=prep.name,
-            input_size=prep.input_size,
-            exit_flops=[e.flops for e in infos],
-            exit_params=[e.params for e in infos],
+            config=cfg, categories=tuple(full.classes), preprocessing=prep.name, input_size=prep.input_size,
+            exit_flops=tuple(e.flops for e in infos), exit_params=tuple(e.params for e in infos),
             recipe={
                 "command": args.command_line,
                 "data": args.data, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
@@ -273,15 +255,15 @@ def run(args: argparse.Namespace) -> int:
                 "total_epochs": args.epochs + (total_epochs(parent["recipe"]) if parent else 0),
                 "wall_time_s": round(wall, 1), "device": device_label(device),
                 "torch": str(torch.__version__), "python": platform.python_version(),
-                "dataset_sha256": _dataset_hashes(args.data, args.data_root),
                 "train_images": len(train_set), "val_images": len(val_set), "note": args.note,
                 **({"distill": args.distill, "distill_temperature": args.distill_temperature}
                    if args.distill > 0 else {}),
                 **({"heads_only": True} if args.heads_only else {}),
                 **({"init": parent} if parent else {}),
             },
+            data_sha256=spec.file_hashes(args.data_root),
         )
-        path = save_weights(out / "model.pt", cfg, model.state_dict(), meta)
+        path = save_weights(out / "model.pt", record, model.state_dict())
         say(f"wrote {path}")
     if world > 1:
         dist.barrier()

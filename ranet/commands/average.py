@@ -9,10 +9,14 @@ evaluated like any other model.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 import torch
 
-from .weights import ModelMeta, parent_record, save_weights, total_epochs
+from ..checkpoints import load_model
+from ..errors import UsageError
+from ..lineage import parent_record, total_epochs
+from ..weights import save_weights
 
 __all__ = ["add_arguments", "average_state_dicts", "run"]
 
@@ -35,9 +39,6 @@ def average_state_dicts(base: dict[str, torch.Tensor], other: dict[str, torch.Te
 
 
 def run(args: argparse.Namespace) -> int:
-    from .checkpoints import load_model
-    from .cli import UsageError
-
     if not 0.0 < args.mix < 1.0:
         raise UsageError(f"--mix must be strictly between 0 and 1, got {args.mix}")
     base, other = load_model(args.base, device="cpu"), load_model(args.other, device="cpu")
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.other} was trained with {key} {other.meta.recipe.get(key)!r}, {args.base} "
                              f"with {base.meta.recipe.get(key)!r}; average runs on the same data and split")
     parents = [parent_record(args.base, base.meta), parent_record(args.other, other.meta)]
-    shared = ("data", "seed", "dataset_sha256", "train_images", "val_images")
+    shared = ("data", "seed", "train_images", "val_images")
     recipe = {
         "command": args.command_line,
         **{k: base.meta.recipe[k] for k in shared if k in base.meta.recipe},
@@ -62,10 +63,8 @@ def run(args: argparse.Namespace) -> int:
         "note": args.note,
         "average": {"mix": args.mix, "parents": parents},
     }
-    meta = ModelMeta(name=args.name or base.meta.name, categories=base.meta.categories,
-                     preprocessing=base.meta.preprocessing, input_size=base.meta.input_size,
-                     exit_flops=base.meta.exit_flops, exit_params=base.meta.exit_params, recipe=recipe)
-    path = save_weights(args.out, base.config, average_state_dicts(base.state_dict(), other.state_dict(), args.mix),
-                        meta)
+    # The parents' network, categories and data; no evaluation, no budgets: those are measured anew.
+    record = replace(base.meta, name=args.name or base.meta.name, budgets=(), evaluation=None, recipe=recipe)
+    path = save_weights(args.out, record, average_state_dicts(base.state_dict(), other.state_dict(), args.mix))
     print(f"wrote {path}: {1 - args.mix:.0%} of {args.base} and {args.mix:.0%} of {args.other}")
     return 0

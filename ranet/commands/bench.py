@@ -30,12 +30,18 @@ from typing import Callable, Sequence
 import torch
 from torch import Tensor
 
-from .data import ImageSet
-from .evaluate import ExitOutputs, predict_exits
-from .inference import EarlyExitEngine, ExitResult
-from .model import ExitRunner, RANet, fold_batchnorm
-from .policies import exits_for_thresholds
-from .transforms import Preprocessing
+from PIL import Image
+
+from ..checkpoints import load_model
+from ..datasets import ImageSet, load_dataset, train_val_split
+from ..errors import UsageError
+from ..images import ImageLoadError, load_image, scan_images
+from ..inference import EarlyExitEngine, ExitResult
+from ..metrics import ExitOutputs, predict_exits
+from ..model import ExitRunner, RANet, fold_batchnorm
+from ..policies import exits_for_thresholds
+from ..transforms import Preprocessing
+from .options import check_threshold, device_option
 
 __all__ = ["add_arguments", "run", "choose_threshold", "TARGETS"]
 
@@ -201,8 +207,6 @@ def _rethreshold_ms(confidence: Tensor, thresholds: Sequence[float], runs: int =
 
 def _write_pngs(folder: Path, data: ImageSet, count: int) -> None:
     """``count`` test images as PNG files named ``NNNNN_label.png`` (cycling through the set)."""
-    from PIL import Image
-
     images = data.images[:, 0].contiguous().numpy()
     for i in range(count):
         j = i % len(data)
@@ -214,8 +218,6 @@ def _folder_case(engine: EarlyExitEngine, prep: Preprocessing, folder: Path, bat
     """Scan, decode, preprocess and classify every PNG in ``folder``: the clock runs from the scan
     to the last result. Decoding runs ahead in threads while the model (which releases the GIL
     inside its kernels) works on the previous batch."""
-    from .images import ImageLoadError, load_image, scan_images
-
     def decode(paths: list[Path]) -> tuple[list[Path], Tensor | None, int]:
         kept, tensors, failed = [], [], 0
         for path in paths:
@@ -282,10 +284,6 @@ def _device_name(device: torch.device) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .checkpoints import load_model
-    from .cli import UsageError, check_threshold, device_option
-    from .data import load_dataset, train_val_split
-
     for name in ("images", "repeats", "threads", "workers"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             raise UsageError(f"--{name} must be at least 1")
