@@ -1,0 +1,47 @@
+"""Not one answer may change: the embedded model's class and exit for 500 Fashion-MNIST test images,
+recorded with the engine before any speed work (tests/data/engine_answers.json), reproduced exactly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from ranet import EarlyExitEngine, load_model
+from ranet.datasets import DATASETS, load_dataset
+
+FIXTURE = Path(__file__).parent / "data" / "engine_answers.json"
+ROOT = DATASETS["fashion-mnist"].default_root
+
+pytestmark = pytest.mark.skipif(not ROOT.is_dir(), reason=f"Fashion-MNIST not found at {ROOT}")
+
+
+@pytest.fixture(scope="module")
+def recorded() -> dict:
+    return json.loads(FIXTURE.read_text())
+
+
+@pytest.fixture(scope="module")
+def inputs(recorded) -> torch.Tensor:
+    model = load_model(None, device="cpu")
+    test = load_dataset("fashion-mnist", None, "test")
+    prep = model.transform
+    return prep.normalize(prep.prepare_training_batch(test.images[torch.tensor(recorded["indices"])]))
+
+
+@pytest.mark.parametrize("batch_size", [256, 7])
+def test_engine_reproduces_every_recorded_class_and_exit(recorded, inputs, batch_size):
+    engine = EarlyExitEngine(load_model(None, device="cpu"))
+    for case in recorded["cases"]:
+        engine.set_thresholds(case["threshold"])
+        results = [r for i in range(0, len(inputs), batch_size) for r in engine.classify(inputs[i:i + batch_size])]
+        assert [r.class_index for r in results] == case["class"], case["threshold"]
+        assert [r.exit for r in results] == case["exit"], case["threshold"]
+
+
+def test_the_fixture_reaches_every_exit(recorded):
+    """A fixture where every image left at exit 1 would check little of the network."""
+    deep = next(c for c in recorded["cases"] if c["threshold"] == 0.99)
+    assert set(deep["exit"]) == {1, 2, 3, 4, 5, 6} and len(deep["exit"]) == 500
