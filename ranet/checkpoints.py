@@ -145,19 +145,26 @@ def load_model(path: str | Path | None = None, config: RANetConfig | str | Path 
             path = _checkpoint_in_run_folder(path)
         obj = read_checkpoint(path)
         state_dict = _state_dict(obj, path)
+        state_dict = {k.removeprefix("module."): v for k, v in state_dict.items()}
         if is_weights_file(obj):
             record = _weights_record(obj, path)
             if cfg is not None and cfg != record.config:
                 record = replace(record, config=cfg)
+            problems = record.check()
+            if problems:
+                raise CheckpointError(f"{path.name}: damaged metadata: {'; '.join(problems)}")
+            model = _build(record.config, state_dict, path, record)
         else:
-            record = _authors_record(cfg or _authors_config(path), path, obj)
-        problems = record.check()
-        if problems:
-            raise CheckpointError(f"{path.name}: damaged metadata: {'; '.join(problems)}")
-        model = _build(record, {k.removeprefix("module."): v for k, v in state_dict.items()}, path)
+            cfg = cfg or _authors_config(path)
+            model = _build(cfg, state_dict, path)
+            model.meta = _authors_record(model, path, obj)
+        # Counted on the loaded network (fast) so that the engine and the app find the figures cached.
+        infos = exit_infos(model.config, model.meta.input_size, model=model)
+        if tuple(e.flops for e in infos) != model.meta.exit_flops:
+            raise CheckpointError(f"{path.name}: damaged metadata: its FLOPs do not match its network")
     except ConfigError as exc:
         raise CheckpointError(f"bad configuration: {exc}") from None
-    return model.to(resolve_device(device)).eval()
+    return model.to(resolve_device(device))
 
 
 def _state_dict(obj: Any, path: Path) -> dict[str, torch.Tensor]:
@@ -187,12 +194,14 @@ def _weights_record(obj: dict, path: Path) -> WeightsRecord:
         raise CheckpointError(f"{path.name}: damaged weights file (its metadata is missing or incomplete)") from None
 
 
-def _build(record: WeightsRecord, state_dict: dict[str, torch.Tensor], path: Path) -> RANet:
+def _build(cfg: RANetConfig, state_dict: dict[str, torch.Tensor], path: Path,
+           record: WeightsRecord | None = None) -> RANet:
+    """The network of ``cfg`` holding ``state_dict``, in eval mode, with ``record`` as its meta."""
     # Built once, on the meta device: a configuration that does not fit the file is refused
     # before memory is allocated for it (a hostile args.txt could ask for terabytes), and no
     # time goes into initialising parameters that the file's tensors replace.
     with torch.device("meta"):
-        model = RANet(record.config, meta=record, init_weights=False)
+        model = RANet(cfg, meta=record, init_weights=False)
     problem = _fit_report(model, state_dict)
     if problem:
         raise CheckpointError(f"{path.name} does not fit its configuration: {problem}")
@@ -207,7 +216,7 @@ def _build(record: WeightsRecord, state_dict: dict[str, torch.Tensor], path: Pat
         model.load_state_dict({**state_dict, **floats}, assign=True)
     except (RuntimeError, TypeError, ValueError):  # e.g. complex or sparse tensors in the file
         raise CheckpointError(f"{path.name}: its tensors cannot be loaded into a RANet") from None
-    return model
+    return model.eval()
 
 
 def _as_float32(state_dict: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
@@ -223,9 +232,10 @@ def _as_float32(state_dict: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Te
     return views, flat
 
 
-def _authors_record(cfg: RANetConfig, path: Path, obj: Any) -> WeightsRecord:
+def _authors_record(model: RANet, path: Path, obj: Any) -> WeightsRecord:
+    cfg = model.config
     spec = dataset_for_authors(cfg.data) or get_dataset("cifar10")
-    infos = exit_infos(cfg)
+    infos = exit_infos(cfg, cfg.default_input_size, model=model)
     stem = path.parent.parent.name if path.parent.name == "save_models" else path.stem
     epoch = obj.get("epoch") if isinstance(obj, dict) else None
     return WeightsRecord(

@@ -10,7 +10,6 @@ when its Linear has run.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import torch
 from torch import nn
@@ -57,10 +56,16 @@ def _leaf_cost(module: nn.Module, inp: torch.Tensor, out: torch.Tensor) -> int:
     raise TypeError(f"no FLOPs rule for {type(module).__name__}")
 
 
-@lru_cache(maxsize=32)
-def _count(cfg: RANetConfig, height: int, width: int) -> tuple[ExitInfo, ...]:
-    with torch.device("meta"):
-        model = RANet(cfg).eval()
+def _same_shape(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+_COUNTED: dict[tuple[RANetConfig, int, int], tuple[ExitInfo, ...]] = {}
+
+
+def _trace(model: RANet, height: int, width: int) -> tuple[ExitInfo, ...]:
+    """One batch-1 forward pass of ``model`` (eval mode, BatchNorm not folded) with hooks that add
+    up every leaf module's cost and parameters and note each block's resolutions."""
     totals = {"flops": 0, "params": 0}
     snapshots: list[tuple[int, int]] = []
     block_res: dict[tuple[int, int], tuple[int, int]] = {}  # (flow, block) -> (in, out) height
@@ -69,26 +74,26 @@ def _count(cfg: RANetConfig, height: int, width: int) -> tuple[ExitInfo, ...]:
         totals["flops"] += _leaf_cost(module, inp[0], out)
         totals["params"] += sum(p.numel() for p in module.parameters(recurse=False))
 
-    handles = []
-    for m in model.modules():
-        if not list(m.children()):
-            handles.append(m.register_forward_hook(on_leaf))
-    for head in model.classifier:
-        handles.append(head.linear.register_forward_hook(lambda *_: snapshots.append((totals["flops"], totals["params"]))))
-    for i, flow in enumerate(model.scale_flows):
-        for n, block in enumerate(flow):
-            def on_block(_m, inp, out, key=(i, n)) -> None:
-                block_res[key] = (inp[0].shape[2], out[0].shape[2])
-            handles.append(block.register_forward_hook(on_block))
+    def on_block(_m, inp, out, key: tuple[int, int]) -> None:
+        block_res[key] = (inp[0].shape[2], out[0].shape[2])
+
+    handles = [m.register_forward_hook(on_leaf) for m in model.modules() if not list(m.children())]
+    handles += [head.linear.register_forward_hook(lambda *_: snapshots.append((totals["flops"], totals["params"])))
+                for head in model.classifier]
+    handles += [block.register_forward_hook(lambda m, i, o, key=(f, n): on_block(m, i, o, key))
+                for f, flow in enumerate(model.scale_flows) for n, block in enumerate(flow)]
+    cfg = model.config
     try:
         with torch.no_grad():
-            model(torch.empty(1, 3, height, width, device="meta"))
+            model(torch.zeros(1, 3, height, width, device=next(model.parameters()).device))
     except RuntimeError:
         # The exit heads end in a fixed 2x2 pool feeding a Linear: only sizes near the
         # training size give them the 1x1 map they need (the reference model fails alike).
         raise ConfigError(f"input size {height}x{width} does not fit this model's exit heads "
                           f"(trained for {cfg.default_input_size}x{cfg.default_input_size})") from None
-
+    finally:
+        for handle in handles:
+            handle.remove()
     infos = []
     for flow_plan in model.plan:
         for plan in flow_plan:
@@ -109,11 +114,31 @@ def _count(cfg: RANetConfig, height: int, width: int) -> tuple[ExitInfo, ...]:
     return tuple(infos)
 
 
-def exit_infos(cfg: RANetConfig, input_size: int | tuple[int, int] | None = None) -> list[ExitInfo]:
-    """Per-exit cost and structure for one image of ``input_size`` (the config's default if None)."""
+def _meta_model(cfg: RANetConfig) -> RANet:
+    """A model without memory or arithmetic, for configurations that have no weights at hand."""
+    with torch.device("meta"):
+        model = RANet(cfg, init_weights=False).eval()  # nothing to initialise: only shapes count
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            # Free in the paper's count, and on the meta device torch would run it through Python
+            # decompositions that first import its compiler (seconds): the shape is all we need.
+            m.forward = _same_shape
+    return model
+
+
+def exit_infos(cfg: RANetConfig, input_size: int | tuple[int, int] | None = None,
+               model: RANet | None = None) -> list[ExitInfo]:
+    """Per-exit cost and structure for one image of ``input_size`` (the config's default if None).
+
+    Counted once per configuration and size. ``model``, a built RANet of ``cfg`` in eval mode
+    with its BatchNorms (not folded), is counted with instead of a model on the meta device: on
+    that device torch first imports its compiler, which takes seconds."""
     size = input_size or cfg.default_input_size
     h, w = (size, size) if isinstance(size, int) else size
-    return list(_count(cfg, int(h), int(w)))
+    key = (cfg, int(h), int(w))
+    if key not in _COUNTED:
+        _COUNTED[key] = _trace(model if model is not None else _meta_model(cfg), key[1], key[2])
+    return list(_COUNTED[key])
 
 
 def exit_flops(cfg: RANetConfig, input_size: int | tuple[int, int] | None = None) -> list[int]:

@@ -83,3 +83,21 @@ def test_a_version_1_file_still_loads(tiny_weights, tmp_path):
     loaded = load_model(tmp_path / "v1.pt", device="cpu").meta
     assert loaded == replace(record, budgets=loaded.budgets) and loaded.thresholds == {"40%": [0.9] * model.num_exits}
     assert record_from_file(old).budgets[0].label == "40%"
+
+
+def test_counting_on_a_loaded_network_equals_counting_on_the_meta_device(tiny_weights, monkeypatch):
+    import ranet.flops
+
+    model = load_model(tiny_weights, device="cpu")
+    monkeypatch.setattr(ranet.flops, "_COUNTED", {})
+    on_model = exit_infos(model.config, 32, model=model)
+    monkeypatch.setattr(ranet.flops, "_COUNTED", {})
+    assert exit_infos(model.config, 32) == on_model
+    assert not model.training and all(not p.is_meta for p in model.parameters())
+
+
+def test_a_record_whose_flops_differ_from_its_network_is_refused(tiny_weights, tmp_path):
+    model = load_model(tiny_weights, device="cpu")
+    wrong = replace(model.meta, exit_flops=tuple(f + 1 for f in model.meta.exit_flops))
+    with pytest.raises(CheckpointError, match="FLOPs do not match"):
+        load_model(save_weights(tmp_path / "wrong.pt", wrong, model.state_dict()), device="cpu")
