@@ -53,6 +53,7 @@ class Actions(NamedTuple):
     open_folder: QAction
     paste: QAction
     clear: QAction
+    undo_clear: QAction
     remove_image: QAction
     load_model: QAction
     load_run: QAction
@@ -100,8 +101,10 @@ def create_actions(w: MainWindow) -> Actions:
         paste=new_action(w, "&Paste image", w.paste, QKeySequence.StandardKey.Paste, None,
                          "Classify the image or files on the clipboard", enabled=False),
         clear=new_action(w, "C&lear results", w.clear_results, "Ctrl+Shift+Del", sp.SP_DialogResetButton,
-                         "Remove every result", enabled=False),
-        remove_image=new_action(w, "&Remove image from the list", w.remove_selected, [QKeySequence.StandardKey.Delete, "Backspace"],
+                         "Remove every result (Edit › Undo brings them back)", enabled=False),
+        undo_clear=new_action(w, "&Undo clear results", w.controller.undo_clear, QKeySequence.StandardKey.Undo, None,
+                              "Bring back the results just cleared", enabled=False),
+        remove_image=new_action(w, "&Remove image from the list", w.controller.remove_selected, [QKeySequence.StandardKey.Delete, "Backspace"],
                                 None, "Forget the selected image (the next one is selected)", enabled=False),
         load_model=new_action(w, "&Load model…", w.open_model, "Ctrl+M", sp.SP_ComputerIcon,
                               "Load a weights file (.pt) or an authors' checkpoint (.pth.tar)"),

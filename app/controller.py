@@ -7,13 +7,16 @@ object, so it exercises the same code as the window.
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from .resources import samples_dir
 from .results_model import ResultsModel
+from .row_filter import RowFilter
 from .thumbnails import ThumbnailCache
 from .workers import (ClassifyWorker, CompleteWorker, Completion, LoadedModel, LoadModelWorker, Pixels, Worker,
                       WorkerPool)
@@ -42,6 +45,9 @@ class Controller(QObject):
     curvesChanged = Signal()  # the cache grew: threshold sweeps
     notice = Signal(str)  # e.g. the engine fell back to smaller batches after running out of GPU memory
     errored = Signal(str)
+    filterChanged = Signal(object)  # the RowFilter the table applies
+    selectionChanged = Signal(object)  # the selected session row, or None
+    undoChanged = Signal(bool)  # whether cleared results can be brought back
 
     def __init__(self, threshold: float = 0.9, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -49,6 +55,8 @@ class Controller(QObject):
         self.budget: str | None = None  # when set, the loaded model's calibrated thresholds for it rule
         self.loaded: LoadedModel | None = None
         self.session: Session | None = None
+        self.selected: int | None = None  # the session row of the selected image
+        self._cleared: Session | None = None  # the results before the last clear, until anything else changes
         # Two torch jobs at most: exits the slider asks for need not wait for a long folder.
         self.compute = WorkerPool(2, self)
         self.io = WorkerPool(2, self)  # model loading and thumbnails
@@ -85,6 +93,7 @@ class Controller(QObject):
         if self.budget not in self.budgets():
             self.budget = None
             self.budgetChanged.emit(None)
+        self.set_filter(None)
         self._reset()
         self.modelChanged.emit(loaded)
         if sources:
@@ -96,12 +105,31 @@ class Controller(QObject):
         if self.loaded is None or not inputs:
             return None
         worker = ClassifyWorker(self.loaded.model, inputs, self.thresholds)
-        self._start(worker, self._on_outcomes)
+        self._start(worker, self.add)
         return worker
 
-    def clear(self) -> None:
-        if self.loaded is not None:
-            self._reset()
+    def load_samples(self) -> None:
+        """The bundled Fashion-MNIST test images."""
+        self.classify([str(samples_dir())])
+
+    def clear(self) -> int:
+        """Forget every result; :meth:`undo_clear` brings them back until anything else changes
+        them. Returns how many were cleared."""
+        if self.loaded is None or not self.session:
+            return 0
+        cleared = self.session
+        self._reset()
+        self._cleared = cleared
+        self.undoChanged.emit(True)
+        return len(cleared)
+
+    def undo_clear(self) -> None:
+        """The results as they were before :meth:`clear`; their missing exits are computed again."""
+        if self._cleared is None:
+            return
+        self._cleared.set_thresholds(self.thresholds)
+        self._show(self._cleared)
+        self._queue_fill()
 
     def remove(self, rows: Sequence[int]) -> None:
         """Forget these images (session rows). A classification under way goes on, its images
@@ -113,14 +141,20 @@ class Controller(QObject):
             worker.cancel()
         self._completers.clear()
         self._completing.clear()
-        self.session = self.session.subset(keep)
-        self.results.set_session(self.session)
-        self.previews.clear(self.results.source_of)
-        self.rowsAdded.emit()
-        self.decisionsChanged.emit()
-        self.curvesChanged.emit()
+        self._show(self.session.subset(keep))
         self._complete_pending()
         self._queue_fill()
+
+    def remove_selected(self) -> None:
+        """Forget the selected image; the one below it in the table (else above) is selected."""
+        row, model = self.selected, self.results
+        if row is None:
+            return
+        at = model.view_row(row)
+        neighbour = at + 1 if at + 1 < model.rowCount() else at - 1
+        following = model.session_row(neighbour) if neighbour >= 0 else None
+        self.remove([row])
+        self.select(None if following is None else following - (following > row))  # rows after it moved up one
 
     def cancel(self) -> None:
         self.compute.cancel_all()
@@ -139,12 +173,23 @@ class Controller(QObject):
         self._generation += 1
         self._completing.clear()
         self._completers.clear()
-        self.session = Session(self.loaded.exits, self.loaded.model.meta.categories, self.thresholds)
-        self.results.set_session(self.session)
+        self._show(Session(self.loaded.exits, self.loaded.model.meta.categories, self.thresholds))
+
+    def _show(self, session: Session) -> None:
+        """Make ``session`` the current one (new, kept after a removal, or brought back)."""
+        self._forget_cleared()
+        self.session = session
+        self.select(None)
+        self.results.set_session(session)
         self.previews.clear(self.results.source_of)
         self.rowsAdded.emit()
         self.decisionsChanged.emit()
         self.curvesChanged.emit()
+
+    def _forget_cleared(self) -> None:
+        if self._cleared is not None:
+            self._cleared = None
+            self.undoChanged.emit(False)
 
     def _start(self, worker: Worker, on_result, priority: int = 0) -> None:
         generation = self._generation
@@ -155,8 +200,13 @@ class Controller(QObject):
         worker.signals.finished.connect(lambda: generation == self._generation and self._worker_finished(worker))
         self.compute.start(worker, priority)
 
-    def _on_outcomes(self, outcomes: list[Outcome]) -> None:
-        self.results.append(outcomes)
+    def add(self, outcomes: Sequence[Outcome]) -> None:
+        """A classify worker's batch: the controller alone writes the session."""
+        if not outcomes:
+            return
+        self._forget_cleared()
+        self.session.add(outcomes)
+        self.results.rows_added()
         self.rowsAdded.emit()
         self.decisionsChanged.emit()
         self._curves_soon()
@@ -184,6 +234,57 @@ class Controller(QObject):
             self._completing.difference_update(worker.rows)  # cancelled rows can be asked again
         if not worker.cancelled:
             self._queue_fill(finished=worker)
+
+    # -- what the table lists and shows ----------------------------------------------------
+    @property
+    def row_filter(self) -> RowFilter:
+        return self.results.row_filter
+
+    def set_filter(self, show: RowFilter) -> None:
+        """Which images the table lists (see :mod:`app.row_filter`)."""
+        if show != self.results.row_filter:
+            self.results.set_filter(show)
+            self.filterChanged.emit(show)
+
+    def toggle_filter(self, show: RowFilter) -> None:
+        """A chart click lists those images; a second click on the same one lists all again."""
+        self.set_filter(None if self.row_filter == show else show)
+
+    def select(self, row: int | None) -> None:
+        """The image the detail panel shows (a session row), or none."""
+        if row != self.selected:
+            self.selected = row
+            self.selectionChanged.emit(row)
+
+    def demo_step(self) -> None:
+        """The auto demo's step: the samples when there is nothing to show, else the next image in
+        the table that left at another exit than the selected one (contrast tells the story: a
+        trouser settled at 8×8, then a shirt that needed the finer flows), else simply the next."""
+        model = self.results
+        if model.images == 0:
+            if self.loaded is not None and not self.busy:
+                self.load_samples()
+            return
+        n = model.rowCount()
+        if not n:
+            return
+        current = model.view_row(self.selected) if self.selected is not None else -1
+
+        def exit_at(row: int) -> int:
+            return int(self.session.shown[model.session_row(row)])
+
+        following = [(current + step) % n for step in range(1, n + 1)]
+        now = exit_at(current) if current >= 0 else None
+        self.select(model.session_row(next((row for row in following if now is None or exit_at(row) != now),
+                                           following[0])))
+
+    def export_about(self) -> dict:
+        """What decided the exported results: the model, the device, the threshold or the budget
+        and the per-exit thresholds in force."""
+        per_exit = [round(t, 6) if math.isfinite(t) else None for t in self.session.thresholds.tolist()]  # JSON: no inf
+        return {"model": self.loaded.model.meta.name, "device": self.loaded.device,
+                "threshold": self.threshold if self.budget is None else None, "budget": self.budget,
+                "thresholds": per_exit}
 
     # -- threshold -------------------------------------------------------------------------
     def budgets(self) -> dict[str, list[float]]:

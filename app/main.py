@@ -69,8 +69,18 @@ def _log_file() -> Path | None:
     return Path(folder) / "ranet-demo.log"
 
 
+def _for_the_terminal(record: logging.LogRecord) -> bool:
+    """The app's own messages and every error; libraries' warnings (Python ``warnings`` included:
+    torch's about pickle protocols) go to the log file only."""
+    return record.name.split(".")[0] == log.name or record.levelno >= logging.ERROR
+
+
 def _setup_logging() -> Path | None:
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)] if sys.stderr else []
+    """Log to the app's log file, and to stderr what :func:`_for_the_terminal` lets through."""
+    handlers: list[logging.Handler] = []
+    if sys.stderr:
+        handlers.append(logging.StreamHandler(sys.stderr))
+        handlers[0].addFilter(_for_the_terminal)
     path = _log_file()
     if path is not None:
         try:
@@ -79,6 +89,7 @@ def _setup_logging() -> Path | None:
             path = None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                         handlers=handlers, force=True)
+    logging.captureWarnings(True)
     return path
 
 
@@ -133,6 +144,7 @@ def selftest(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     report: dict = {"ok": False, "version": app_version()}
     _application(headless=True)
+    _setup_logging()
     # Not the remembered threshold: a self-test should give the same answer on every machine.
     controller = Controller(args.threshold if args.threshold is not None else DEFAULT_THRESHOLD)
     failures: list[str] = []

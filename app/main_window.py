@@ -6,12 +6,11 @@ reads an image file.
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QObject, QStandardPaths, Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QImage, QResizeEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragLeaveEvent, QDropEvent, QImage, QResizeEvent
 from PySide6.QtWidgets import (QApplication, QDialog, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
                                QSplitter, QToolButton, QVBoxLayout, QWidget)
 
@@ -20,10 +19,11 @@ from .actions import Actions, add_actions, create_actions
 from .auto_demo import AutoDemo
 from .controller import Controller
 from .resources import samples_dir
-from .row_filter import WRONG, confused, confused_pair, predicted, predicted_class
+from .row_filter import UNREADABLE, WRONG, confused, confused_pair, predicted, predicted_class
 from .settings import Settings
 from .widgets import (AboutDialog, BudgetPicker, ClassBreakdown, ConfusionMatrix, DetailPanel, FilterBar, FittingScrollArea, ModelCardDialog, PlotsPanel,
                       RecentModelsMenu, ResultsView, ThresholdSlider)
+from .widgets.drop_hint import DropHint
 from .workers import LoadedModel, Pixels
 
 __all__ = ["MainWindow", "MODEL_SUFFIXES"]
@@ -31,6 +31,20 @@ __all__ = ["MainWindow", "MODEL_SUFFIXES"]
 MODEL_SUFFIXES = (".pt", ".pth", ".tar")
 COMPACT_BELOW_PX = 920  # window height (at normal font size) under which the detail panel compacts
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
+
+
+def sentence(text: str) -> str:
+    """``text`` ending as a sentence does (its first word may be a file name: left as it is)."""
+    text = text.strip()
+    return text + "." if text and text[-1] not in ".!?…" else text
+
+
+def _model_path(mime: QMimeData) -> str | None:
+    """The model file or authors' run folder dropped alone, if that is what ``mime`` holds."""
+    paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
+    if len(paths) == 1 and (paths[0].lower().endswith(MODEL_SUFFIXES) or (Path(paths[0]) / "args.txt").is_file()):
+        return paths[0]
+    return None
 
 
 class MainWindow(QMainWindow):
@@ -58,13 +72,14 @@ class MainWindow(QMainWindow):
         self.banner.setProperty("role", "banner")
         self.banner.setWordWrap(True)
         self.banner.hide()
+        self.drop_hint = DropHint(self)
 
         self.actions = create_actions(self)
         self.results.row_actions = [self.actions.remove_image]
         self._build_layout()
         self._build_menus()
         self._build_status_bar()
-        self.auto_demo = AutoDemo(self.advance_demo, parent=self)
+        self.auto_demo = AutoDemo(self.controller.demo_step, parent=self)
         self._wire()
         self._restore_sort()
         if self.settings.geometry is not None:
@@ -111,7 +126,8 @@ class MainWindow(QMainWindow):
         a = self.actions
         bar = self.menuBar()
         add_actions(bar.addMenu("&File"), [a.samples, a.open_images, a.open_folder, a.paste, None, a.export_csv,
-                                           a.export_json, a.save_plots, None, a.remove_image, a.clear, a.cancel, None, a.quit])
+                                           a.export_json, a.save_plots, None, a.cancel, None, a.quit])
+        add_actions(bar.addMenu("&Edit"), [a.undo_clear, None, a.remove_image, a.clear])
         model_menu = bar.addMenu("&Model")
         add_actions(model_menu, [a.load_model, a.load_run, a.embedded_model])
         self.recent_menu = RecentModelsMenu(model_menu)
@@ -137,6 +153,9 @@ class MainWindow(QMainWindow):
         self.device_label, self.model_label, self.flops_label, self.count_label = (QLabel(self) for _ in range(4))
         for label in (self.device_label, self.model_label, self.flops_label, self.count_label):
             bar.addPermanentWidget(label)
+        self.count_label.setToolTip("Click the unreadable count to list those images with the reason")
+        self.count_label.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.count_label.linkActivated.connect(lambda _link: self.controller.set_filter(UNREADABLE))
         self.progress = QProgressBar(self)
         self.progress.setFixedWidth(self.fontMetrics().horizontalAdvance("Computing remaining exits: 00000 / 00000") + 24)
         self.progress.hide()
@@ -164,13 +183,16 @@ class MainWindow(QMainWindow):
         self.slider.valueChanged.connect(c.set_threshold)
         self.budget_picker.budgetChosen.connect(c.set_budget)
         c.budgetChanged.connect(self._budget_changed)
-        self.results.selectionModel().currentRowChanged.connect(self._select)
+        self.results.selectionModel().currentRowChanged.connect(self._current_changed)
+        c.selectionChanged.connect(self._selection_changed)
         self.results.notice.connect(lambda message: self.statusBar().showMessage(message, 8000))
-        self.filter_bar.filterChanged.connect(self._apply_filter)
-        self.plots.exitClicked.connect(self._toggle_filter)
-        self.class_breakdown.classClicked.connect(lambda c: self._toggle_filter(predicted(c)))
+        self.filter_bar.filterChanged.connect(c.set_filter)
+        c.filterChanged.connect(self._filter_changed)
+        c.undoChanged.connect(self.actions.undo_clear.setEnabled)
+        self.plots.exitClicked.connect(c.toggle_filter)
+        self.class_breakdown.classClicked.connect(lambda category: c.toggle_filter(predicted(category)))
         self.class_breakdown.saveRequested.connect(self.save_class_chart)
-        self.confusion.cellClicked.connect(lambda t, p: self._toggle_filter(confused(t, p)))
+        self.confusion.cellClicked.connect(lambda t, p: c.toggle_filter(confused(t, p)))
         self.confusion.saveRequested.connect(self.save_confusion)
 
     def _restore_sort(self) -> None:
@@ -243,10 +265,10 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         if self._user_load or self.controller.loaded is not None:
             kept = " The previous model is kept." if self.controller.loaded is not None else ""
-            self.show_error("Cannot load the model", message + kept)
+            self.show_error("Cannot load the model", sentence(message) + kept)
             return
         self.device_label.setText("No model")
-        self.banner.setText(f"No model loaded: {message}. Load one with Model › Load model… "
+        self.banner.setText(f"No model loaded. {sentence(message)} Load one with Model › Load model… "
                             "(or drop a .pt / .pth.tar file on the window).")
         self.banner.show()
 
@@ -281,19 +303,28 @@ class MainWindow(QMainWindow):
 
     # -- inputs ----------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage():
             event.acceptProposedAction()
+            model = _model_path(mime)
+            self.drop_hint.show_over(self.centralWidget() if model else self.results,
+                                     f"Drop to load {Path(model).name}" if model else "Drop to classify")
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self.drop_hint.hide()
 
     def dropEvent(self, event: QDropEvent) -> None:
+        self.drop_hint.hide()
         if self.handle_mime(event.mimeData()):
             event.acceptProposedAction()
 
     def handle_mime(self, mime: QMimeData) -> bool:
         """Dropped or pasted: a model file loads it, files and folders are classified, pixels too."""
-        paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
-        if len(paths) == 1 and (paths[0].lower().endswith(MODEL_SUFFIXES) or (Path(paths[0]) / "args.txt").is_file()):
-            self.load_model(paths[0])
+        model = _model_path(mime)
+        if model:
+            self.load_model(model)
             return True
+        paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
         if paths:
             return self.classify(paths)
         if mime.hasImage():
@@ -310,7 +341,7 @@ class MainWindow(QMainWindow):
         return True
 
     def load_samples(self) -> None:
-        self.classify([str(samples_dir())])
+        self.classify([str(samples_dir())])  # here, not the controller's: without a model it says so
 
     def open_images(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Classify images", self.settings.last_folder, IMAGE_FILTER)
@@ -328,20 +359,11 @@ class MainWindow(QMainWindow):
         if not self.handle_mime(QApplication.clipboard().mimeData()):
             self.statusBar().showMessage("The clipboard holds no image or files", 4000)
 
-    def remove_selected(self) -> None:
-        """Forget the selected image; the one below it in the table (else above) is selected."""
-        row, model = self.selected_row(), self.controller.results
-        if row is None:
-            return
-        at = self.results.currentIndex().row()
-        neighbour = at + 1 if at + 1 < model.rowCount() else at - 1
-        following = model.session_row(neighbour) if neighbour >= 0 else None
-        self.controller.remove([row])
-        if following is not None:
-            self.results.selectRow(model.view_row(following - (following > row)))  # rows after it moved up one
-
     def clear_results(self) -> None:
-        self.controller.clear()
+        cleared = self.controller.clear()
+        if cleared:
+            self.statusBar().showMessage(f"Cleared {cleared:,} results. Edit › Undo clear results (Ctrl+Z) brings "
+                                         "them back.", 10000)
 
     # -- results ---------------------------------------------------------------------------
     def _progress(self, what: str, done: int, total: int) -> None:
@@ -364,16 +386,21 @@ class MainWindow(QMainWindow):
         n = len(session) if session else 0
         Actions.set_enabled(self.actions.needs_results, n > 0)
         errors = session.stats().errors if session else 0
-        self.count_label.setText(f"{n} images" + (f", <span style='color:{theme.BAD}'>{errors} unreadable</span>"
-                                                  if errors else ""))
+        self.count_label.setText(f"{n} images" + (f", <a href='{UNREADABLE}' style='color:{theme.BAD}'>{errors} "
+                                                  "unreadable</a>" if errors else ""))
 
     def selected_row(self) -> int | None:
         """The session row of the selected image, if any."""
-        index = self.results.currentIndex()
-        return self.controller.results.session_row(index.row()) if index.isValid() else None
+        return self.controller.selected
 
-    def _select(self, _current: QModelIndex, _previous: QModelIndex) -> None:
-        row = self.selected_row()
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.controller.select(self.controller.results.session_row(current.row()) if current.isValid() else None)
+
+    def _selection_changed(self, row: int | None) -> None:
+        """The controller's selection: the table follows it, the detail panel shows it."""
+        model, current = self.controller.results, self.results.currentIndex()
+        if row is not None and model.view_row(row) >= 0 and (not current.isValid() or model.session_row(current.row()) != row):
+            self.results.selectRow(model.view_row(row))
         self.detail.set_preview(self.controller.previews.get(row) if row is not None else None)
         self._refresh_detail()
 
@@ -404,14 +431,13 @@ class MainWindow(QMainWindow):
         self._refresh_detail()
         self._refresh_charts()
 
-    def _toggle_filter(self, show) -> None:
-        """A chart click lists those images; a second click on the same bar lists all again."""
-        self.filter_bar.choose(None if self.filter_bar.current == show else show)
+    def _filter_changed(self, show) -> None:
+        self.filter_bar.show_filter(show)
+        self._apply_filter()
 
     def _apply_filter(self) -> None:
-        """The filter bar's choice, re-applied whenever rows arrive or decisions change."""
-        session, show, model = self.controller.session, self.filter_bar.current, self.controller.results
-        model.set_filter(show)
+        """What follows the controller's filter, brought up to date whenever rows arrive or decisions change."""
+        session, show, model = self.controller.session, self.controller.row_filter, self.controller.results
         unlabelled = show == WRONG and session is not None and not (session.truth[:len(session)] >= 0).any()
         self.results.set_none_shown(ResultsView.NO_LABELS_TEXT if unlabelled else ResultsView.NONE_SHOWN_TEXT)
         self.filter_bar.set_counts(model.rowCount(), model.images)
@@ -427,26 +453,6 @@ class MainWindow(QMainWindow):
     def _refresh_curves(self) -> None:
         session = self.controller.session
         self.plots.set_curves(session.curves() if session else None)
-
-    def advance_demo(self) -> None:
-        """The auto demo's step: the samples when there is nothing to show, else the next image
-        that left at another exit than the one shown (contrast tells the story: a trouser settled
-        at 8×8, then a shirt that needed the finer flows), else simply the next."""
-        model, session = self.controller.results, self.controller.session
-        if model.images == 0:
-            if self.actions.samples.isEnabled() and not self.controller.busy:
-                self.load_samples()
-            return
-        n, current = model.rowCount(), self.results.currentIndex().row()
-        if not n:
-            return
-
-        def exit_at(row: int) -> int:
-            return int(session.shown[model.session_row(row)])
-
-        following = [(current + step) % n for step in range(1, n + 1)]
-        now = exit_at(current) if current >= 0 else None
-        self.results.selectRow(next((row for row in following if now is None or exit_at(row) != now), following[0]))
 
     # -- export ----------------------------------------------------------------------------
     def _save_path(self, title: str, name: str, file_filter: str) -> str | None:
@@ -466,11 +472,7 @@ class MainWindow(QMainWindow):
         path = path or self._save_path("Export results", "ranet_results.json", "JSON (*.json)")
         if path:
             c = self.controller
-            per_exit = [round(t, 6) if math.isfinite(t) else None for t in c.session.thresholds.tolist()]  # JSON: no inf
-            about = {"model": c.loaded.model.meta.name, "device": c.loaded.device,
-                     "threshold": c.threshold if c.budget is None else None, "budget": c.budget,
-                     "thresholds": per_exit}
-            self._write(lambda: export.write_json(path, self.controller.session.export_rows(), about), path)
+            self._write(lambda: export.write_json(path, c.session.export_rows(), c.export_about()), path)
 
     def save_plots(self, path: str | None = None) -> None:
         self._save_png(self.plots, "Save the plots", "ranet_plots.png", path)
@@ -530,8 +532,9 @@ class MainWindow(QMainWindow):
         self.auto_demo.set_enabled(on)
 
     def show_error(self, title: str, message: str) -> None:
-        self.statusBar().showMessage(message, 8000)
-        QMessageBox.warning(self, title, message)
+        """A dialog with the whole message; the status bar, which would cut it off, names it only."""
+        self.statusBar().showMessage(f"{title}.", 8000)
+        QMessageBox.warning(self, title, sentence(message))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.threshold = self.slider.value()

@@ -13,7 +13,7 @@ decides is re-arranged when it moves.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -24,7 +24,7 @@ from .row_filter import RowFilter
 from .thumbnails import ThumbnailCache
 
 if TYPE_CHECKING:
-    from .session import Outcome, RowSummary, Session, SortKey
+    from .session import RowSummary, Session, SortKey
 
 __all__ = ["Cell", "Column", "ResultsModel", "FLOW_ROLE", "STATE_ROLE", "CORRECT_ROLE", "State"]
 
@@ -124,10 +124,8 @@ class ResultsModel(QAbstractTableModel):
     def thumbnail(self, row: int) -> QImage | None:
         return self.thumbnails.get(self.session_row(row))
 
-    def append(self, outcomes: Sequence[Outcome]) -> None:
-        if not outcomes or self.session is None:
-            return
-        self.session.add(outcomes)
+    def rows_added(self) -> None:
+        """The session grew (the controller added rows): list the new ones the filter keeps."""
         self._arrange()
 
     def rows_changed(self, rows: np.ndarray) -> None:

@@ -1,16 +1,17 @@
 """Which rows the results table shows (no Qt, no torch: the session and the widgets share it).
 
 Plain values, so that a combo box finds them by equality: None (every row), WRONG (the wrong
-answers), an int (the images that left at that exit, 0-based), ``predicted(c)`` (the images
+answers), UNREADABLE (the images that could not be read), an int (the images that left at that exit, 0-based), ``predicted(c)`` (the images
 predicted as class ``c``) or ``confused(t, p)`` (the images labelled ``t`` and predicted as ``p``:
 a cell of the confusion matrix).
 """
 
 from __future__ import annotations
 
-__all__ = ["RowFilter", "WRONG", "predicted", "predicted_class", "confused", "confused_pair"]
+__all__ = ["RowFilter", "WRONG", "UNREADABLE", "predicted", "predicted_class", "confused", "confused_pair"]
 
 WRONG = "wrong"
+UNREADABLE = "unreadable"
 PREDICTED = "predicted:"
 CONFUSED = "confused:"
 RowFilter = int | str | None

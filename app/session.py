@@ -25,7 +25,7 @@ from PIL import Image
 from ranet import ExitInfo, ExitResult
 from ranet.policies import exits_for_thresholds, per_exit_thresholds
 
-from .row_filter import WRONG, RowFilter, confused_pair, predicted_class
+from .row_filter import UNREADABLE, WRONG, RowFilter, confused_pair, predicted_class
 
 __all__ = ["Outcome", "Record", "RowSummary", "RowDetail", "Stats", "ClassCounts", "Curves", "Session", "SortKey", "TOP_K"]
 
@@ -319,12 +319,14 @@ class Session:
 
     def matching(self, show: RowFilter) -> np.ndarray:
         """Which rows ``show`` keeps, as a boolean mask: every row (None), the wrong answers
-        (WRONG), the images predicted as one class (``predicted(c)``), those with one label and one
-        prediction (``confused(t, p)``), or the images that left at exit ``show`` (0-based), at the
-        current thresholds."""
+        (WRONG), the images that could not be read (UNREADABLE), the images predicted as one class
+        (``predicted(c)``), those with one label and one prediction (``confused(t, p)``), or the
+        images that left at exit ``show`` (0-based), at the current thresholds."""
         n = len(self)
         if show is None:
             return np.ones(n, dtype=np.bool_)
+        if show == UNREADABLE:
+            return ~self.ok[:n]
         decided = self._decided()
         if show == WRONG:
             truth = self.truth[:n]

@@ -162,18 +162,37 @@ def _wide_gray_to_l(image: Image.Image) -> Image.Image:
 
 
 def scan_images(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Yield image files under ``paths``: files are always yielded; folders are walked
-    recursively, sorted, by image extension (any case), skipping hidden files and system junk.
-    Links are followed once: a folder already visited (a loop) is skipped. Dangling links, link
-    loops named like images and folders that cannot be listed are yielded, so that
-    :func:`load_image` reports them."""
-    seen: set[str] = set()
+    """Yield image files under ``paths``, each once, by its real path: files are always yielded;
+    folders are walked recursively, sorted, by image extension (any case), skipping hidden files
+    and system junk. A folder link is followed only while its target stays inside the folder
+    given (a link to ``..`` or to a sibling tree is skipped), and a folder already visited (a loop)
+    is skipped. Dangling links, link loops named like images and folders that cannot be listed
+    are yielded as they are named, so that :func:`load_image` reports them."""
+    seen: set[str] = set()  # real paths of the folders walked and the files yielded
     for root in paths:
         root = Path(root)
         if _is_folder(root):
             yield from _walk(root, seen)
         elif not _is_junk(root):
-            yield root
+            yield from _once(root, seen)
+
+
+def _real(path: Path | str) -> str | None:
+    """The path with every link resolved; None for a dangling link, a link loop or a bad name."""
+    try:
+        return os.path.realpath(path, strict=True)
+    except (OSError, ValueError):
+        return None
+
+
+def _once(path: Path, seen: set[str]) -> Iterator[Path]:
+    """``path`` by its real path unless already yielded; as named when it cannot be resolved."""
+    real = _real(path)
+    if real is None:
+        yield path
+    elif real not in seen:
+        seen.add(real)
+        yield Path(real)
 
 
 def _is_folder(path: Path) -> bool:
@@ -185,25 +204,24 @@ def _is_folder(path: Path) -> bool:
 
 def _walk(top: Path, seen: set[str]) -> Iterator[Path]:
     # A stack of listings rather than recursion: a very deep tree cannot hit the recursion limit.
-    stack = [_listing(top, seen)]
+    tree = _real(top) or str(top)
+    stack = [_listing(top, seen, tree)]
     while stack:
         item = next(stack[-1], None)
         if item is None:
             stack.pop()
         elif item[1]:
-            stack.append(_listing(item[0], seen))
+            stack.append(_listing(item[0], seen, tree))
         else:
             yield item[0]
 
 
-def _listing(folder: Path, seen: set[str]) -> Iterator[tuple[Path, bool]]:
+def _listing(folder: Path, seen: set[str], tree: str) -> Iterator[tuple[Path, bool]]:
     """``(path, is_folder)`` for the entries of ``folder`` worth a look, in name order; nothing
-    for a folder already seen; the folder itself when it cannot be listed."""
-    try:
-        real = os.path.realpath(folder)
-    except (OSError, ValueError):
-        return
-    if real in seen:
+    for a folder already seen or one whose real path lies outside ``tree``; each file once (see
+    :func:`_once`); the folder itself when it cannot be listed."""
+    real = _real(folder)
+    if real is None or real in seen or os.path.commonpath([real, tree]) != tree:
         return
     seen.add(real)
     try:
@@ -219,5 +237,7 @@ def _listing(folder: Path, seen: set[str]) -> Iterator[tuple[Path, bool]]:
             is_dir = entry.is_dir()  # follows links
         except OSError:
             is_dir = False
-        if is_dir or Path(entry.name).suffix.lower() in IMAGE_EXTENSIONS:
-            yield Path(entry.path), is_dir
+        if is_dir:
+            yield Path(entry.path), True
+        elif Path(entry.name).suffix.lower() in IMAGE_EXTENSIONS:
+            yield from ((path, False) for path in _once(Path(entry.path), seen))

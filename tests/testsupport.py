@@ -3,6 +3,7 @@ because tests/app has a conftest of its own)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import torch
@@ -60,3 +61,26 @@ def make_tiny_weights(path: Path, seed: int = 0) -> Path:
                            preprocessing="fashion-mnist", input_size=32, exit_flops=tuple(e.flops for e in infos),
                            exit_params=tuple(e.params for e in infos), recipe={"note": "random weights for tests"})
     return save_weights(path, record, model.state_dict(), half=False)
+
+
+def linked_tree(root: Path) -> tuple[Path, list[Path]]:
+    """A dropped folder ``root/parent/drop`` with links that lead out of it or twice to one file:
+    ``loop -> ..``, ``sibling -> ../other`` (a tree beside it), ``l1.png`` and ``l2.png`` to one
+    image of that sibling, ``twin.png`` to ``a.png``. Returns the folder and what a scan must list
+    (real paths, each once); the parent and the sibling hold images that must not be listed."""
+    import shutil
+
+    parent = root / "parent"
+    drop = parent / "drop"
+    (drop / "sub").mkdir(parents=True)
+    (parent / "other").mkdir()
+    images = sorted((SAMPLES / "Bag").glob("*.png"))
+    for image, name in zip(images, ["drop/a.png", "drop/b.png", "drop/sub/c.png", "other/o1.png", "other/o2.png",
+                                    "p.png"]):
+        shutil.copy(image, parent / name)
+    os.symlink("..", drop / "loop")
+    os.symlink("../other", drop / "sibling")
+    os.symlink("../other/o1.png", drop / "l1.png")
+    os.symlink("../other/o1.png", drop / "l2.png")
+    os.symlink("a.png", drop / "twin.png")
+    return drop, [drop / "a.png", drop / "b.png", parent / "other" / "o1.png", drop / "sub" / "c.png"]

@@ -1,5 +1,5 @@
-"""Which images the table shows: all, the wrong answers, those that left at one exit, those
-predicted as one class, or those with one label and one prediction.
+"""Which images the table shows: all, the wrong answers, the unreadable ones, those that left at
+one exit, those predicted as one class, or those with one label and one prediction.
 
 The histogram of exits taken, the exits-by-class chart and the confusion matrix set it too (click
 a bar or a cell), so "which images went deep?" is one click.
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Sequence
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
-from ..row_filter import WRONG, RowFilter, confused_pair, predicted, predicted_class
+from ..row_filter import UNREADABLE, WRONG, RowFilter, confused_pair, predicted, predicted_class
 
 if TYPE_CHECKING:
     from ranet import ExitInfo
@@ -23,6 +23,9 @@ MAX_LISTED_CLASSES = 20  # more (ImageNet's 1,000) would bury the list: a chart 
 
 
 class FilterBar(QWidget):
+    """Shows the filter in force (:meth:`show_filter`) and announces the user's choice
+    (``filterChanged``); the filter itself is the controller's."""
+
     filterChanged = Signal(object)  # a RowFilter
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -30,7 +33,7 @@ class FilterBar(QWidget):
         self.choice = QComboBox(self)
         self.choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.choice.setToolTip("Show every image, only the wrong answers (images in class-named folders), only "
-                               "the images that left at one exit, or only those predicted as one class; clicking a "
+                               "the images that could not be read, only the images that left at one exit, or only those predicted as one class; clicking a "
                                "bar of 'Exits taken' or of 'Exits by class', or a cell of the confusion matrix, does "
                                "the same")
         self.count = QLabel(self)
@@ -56,6 +59,7 @@ class FilterBar(QWidget):
         self.choice.clear()
         self.choice.addItem("All images", None)
         self.choice.addItem("Wrong answers", WRONG)
+        self.choice.addItem("Unreadable", UNREADABLE)
         for k, info in enumerate(exits):
             size = info.flow_resolutions[-1]
             self.choice.addItem(f"Left at exit {k + 1} ({size}×{size})", k)
@@ -79,6 +83,11 @@ class FilterBar(QWidget):
 
     def choose(self, show: RowFilter) -> None:
         """Select ``show`` and announce it (as if the user picked it)."""
+        self.filterChanged.emit(self.show_filter(show))
+
+    def show_filter(self, show: RowFilter) -> RowFilter:
+        """Select ``show`` in the list (adding a class or a matrix cell not listed) without
+        announcing it; returns what is selected (every image for a filter it cannot show)."""
         index = self.choice.findData(show) if show is not None else 0
         category, pair = predicted_class(show), confused_pair(show)
         known = range(len(self._categories))
@@ -87,7 +96,7 @@ class FilterBar(QWidget):
         elif index < 0 and pair is not None and pair[0] in known and pair[1] in known:
             index = self._add_pair(show, *pair)  # a cell of the confusion matrix
         self.choice.setCurrentIndex(max(index, 0))
-        self.filterChanged.emit(self.current)
+        return self.current
 
     def choose_next(self) -> None:
         """The next choice in the list, after the last the first (all images)."""

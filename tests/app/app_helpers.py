@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -66,11 +65,12 @@ def copy_samples(target: Path, per_class: int = 2) -> list[Path]:
     return copied
 
 
-def linked_folder(root: Path, category: str, count: int) -> Path:
-    """``root/many/<category>/`` with ``count`` links to one sample: a large folder, cheaply."""
+def copied_folder(root: Path, category: str, count: int) -> Path:
+    """``root/many/<category>/`` with ``count`` copies of one sample: a large folder, cheaply (links
+    to one file would be listed once)."""
     folder = root / "many" / category
     folder.mkdir(parents=True)
     sample = next((SAMPLES / category).glob("*.png"))
     for i in range(count):
-        os.symlink(sample, folder / f"{i:05d}.png")
+        shutil.copyfile(sample, folder / f"{i:05d}.png")
     return folder

@@ -13,7 +13,7 @@ from app_helpers import wait_idle, wait_rows
 
 
 def test_auto_demo_loads_samples_then_steps_through_them(qtbot, window):
-    window.advance_demo()  # nothing yet: it starts with the samples
+    window.controller.demo_step()  # nothing yet: it starts with the samples
     wait_rows(qtbot, window, 60)
     wait_idle(qtbot, window)
     session, model = window.controller.session, window.controller.results
@@ -21,7 +21,7 @@ def test_auto_demo_loads_samples_then_steps_through_them(qtbot, window):
     wait_idle(qtbot, window)
     rows, exits = [], []
     for _ in range(8):
-        window.advance_demo()
+        window.controller.demo_step()
         rows.append(window.results.currentIndex().row())
         exits.append(int(session.shown[model.session_row(rows[-1])]))
     assert all(a != b for a, b in zip(exits, exits[1:]))  # early and late in turn
@@ -29,7 +29,7 @@ def test_auto_demo_loads_samples_then_steps_through_them(qtbot, window):
     window.slider.setValue(0.0)  # one exit for all: simply the next image
     wait_idle(qtbot, window)
     first = window.results.currentIndex().row()
-    window.advance_demo()
+    window.controller.demo_step()
     assert window.results.currentIndex().row() == (first + 1) % model.rowCount()
     window.actions.auto_demo.trigger()
     assert window.auto_demo.enabled
@@ -47,3 +47,31 @@ def test_uncaught_exception_becomes_a_message(qtbot, monkeypatch):
     except RuntimeError:
         sys.excepthook(*sys.exc_info())
     assert len(shown) == 1 and "boom in a slot" in shown[0] and "Traceback" not in shown[0]
+
+
+def test_library_warnings_are_logged_not_printed(tmp_path, monkeypatch, capsys):
+    """torch's warnings (a pickle protocol's, on a refused checkpoint) and ranet's go to the log
+    file; stderr keeps the app's own messages and errors."""
+    import logging
+    import warnings
+
+    from app import main
+
+    log_file = tmp_path / "ranet-demo.log"
+    monkeypatch.setattr(main, "_log_file", lambda: log_file)
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # restored after the test
+    monkeypatch.setattr(root, "level", root.level)
+    try:
+        main._setup_logging()
+        warnings.warn_explicit("an old pickle protocol", UserWarning, "torch/serialization.py", 1)
+        logging.getLogger("ranet.checkpoints").warning("bad.pt: torch warned")
+        logging.getLogger("app.workers").warning("the app's own")
+    finally:
+        logging.captureWarnings(False)
+        for handler in root.handlers:
+            handler.close()
+    err = capsys.readouterr().err
+    assert "pickle" not in err and "torch warned" not in err and "the app's own" in err
+    logged = log_file.read_text()
+    assert "an old pickle protocol" in logged and "torch warned" in logged

@@ -7,7 +7,7 @@ import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
-from app_helpers import classify_samples, wait_idle, wait_rows
+from app_helpers import SAMPLES, classify_samples, wait_idle, wait_rows
 
 
 def _classified(qtbot, window) -> None:
@@ -101,15 +101,15 @@ def test_the_empty_table_says_why(qtbot, window):
 
 
 def test_the_f_key_steps_through_the_filters(qtbot, window):
-    from app.row_filter import WRONG, predicted
+    from app.row_filter import UNREADABLE, WRONG, predicted
 
     _classified(qtbot, window)
     k, classes = len(window.controller.session.exits), len(window.controller.session.categories)
     seen = []
-    for _ in range(k + classes + 2):
+    for _ in range(k + classes + 3):
         QTest.keyClick(window, Qt.Key.Key_F)
-        seen.append(window.filter_bar.current)
-    assert seen == [WRONG, *range(k), *map(predicted, range(classes)), None]
+        seen.append(window.controller.row_filter)
+    assert seen == [WRONG, UNREADABLE, *range(k), *map(predicted, range(classes)), None]
     assert _shown_rows(window) == set(range(60))
 
 
@@ -162,3 +162,27 @@ def test_images_that_arrive_hidden_by_the_filter_follow_the_threshold(qtbot, win
     window.slider.setValue(0.0)  # now everybody does, the late arrivals too
     wait_idle(qtbot, window)
     assert _shown_rows(window) == set(range(70))
+
+
+def test_unreadable_images_are_one_click_away(qtbot, window, tmp_path):
+    """*Show: Unreadable* lists them, and so does a click on the status bar's "N unreadable"."""
+    from app.row_filter import UNREADABLE
+
+    for name in ("broken.png", "empty.jpg"):
+        (tmp_path / name).write_bytes(b"not an image" if name == "broken.png" else b"")
+    window.classify([str(tmp_path / "broken.png"), str(tmp_path / "empty.jpg"), str(SAMPLES / "Bag")])
+    wait_rows(qtbot, window, 8)
+    wait_idle(qtbot, window)
+    session = window.controller.session
+    unreadable = {r for r in range(len(session)) if session.records[r].error}
+    assert len(unreadable) == 2
+    bar = window.filter_bar
+    bar.choice.activated.emit(bar.choice.findText("Unreadable"))  # the user picks it in the list
+    assert window.controller.row_filter == UNREADABLE and _shown_rows(window) == unreadable
+    bar.choose(None)
+    label = window.count_label
+    assert "2 unreadable" in label.text()
+    end = label.contentsRect().left() + label.fontMetrics().horizontalAdvance(f"{len(session)} images, 2 unreadable")
+    QTest.mouseClick(label, Qt.MouseButton.LeftButton, pos=QPoint(end - 10, label.height() // 2))
+    assert window.controller.row_filter == UNREADABLE and _shown_rows(window) == unreadable
+    assert bar.current == UNREADABLE and bar.count.text() == f"2 of {len(session)} shown"

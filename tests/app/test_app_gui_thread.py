@@ -39,7 +39,7 @@ def test_the_gui_thread_runs_no_torch(qtbot, window):
         window.show_confusion()
         window.filter_bar.choose(confused(0, 1))
         window.results.selectRow(0)
-        window.remove_selected()
+        window.controller.remove_selected()
         qtbot.wait(50)
     assert seen.calls == []
 

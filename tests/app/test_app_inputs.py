@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QColor, QDragEnterEvent, QImage
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from app.results_model import STATE_ROLE, Column, State
 
-from app_helpers import SAMPLES, copy_samples, drop, linked_folder, wait_idle, wait_rows
+from app_helpers import SAMPLES, copied_folder, copy_samples, drop, wait_idle, wait_rows
 
 
 def test_drop_files_marks_unreadable_ones(qtbot, window, tmp_path):
@@ -43,6 +44,16 @@ def test_drop_folder_is_recursive(qtbot, window, tmp_path):
     assert stats.errors == 0 and stats.labelled == 20
 
 
+def test_drop_folder_stays_inside_it_and_lists_each_file_once(qtbot, window, tmp_path):
+    from testsupport import linked_tree
+
+    folder, expected = linked_tree(tmp_path)
+    drop(window, [folder])
+    wait_rows(qtbot, window, len(expected))
+    wait_idle(qtbot, window)
+    assert [record.source for record in window.controller.session.records] == [str(p) for p in expected]
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # PySide marks the only constructor deprecated
 def test_drag_enter_accepts_files_and_images_only(window, tmp_path):
     mime = QMimeData()
@@ -60,6 +71,51 @@ def test_drag_enter_accepts_files_and_images_only(window, tmp_path):
     assert event.isAccepted()
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # PySide marks the only constructor deprecated
+def test_dragging_over_the_window_highlights_where_the_drop_lands(window, tmp_path, tiny_weights):
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QDragLeaveEvent
+
+    def enter(path) -> None:
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(path))])
+        window.dragEnterEvent(QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                              Qt.KeyboardModifier.NoModifier))
+
+    hint = window.drop_hint
+    assert not hint.isVisible()
+    enter(tmp_path)  # images: the table
+    assert hint.isVisible() and hint.text() == "Drop to classify"
+    assert hint.geometry() == QRect(window.results.mapTo(window, QPoint(0, 0)), window.results.size())
+    window.dragLeaveEvent(QDragLeaveEvent())
+    assert not hint.isVisible()
+    enter(tiny_weights)  # a model: the whole window
+    assert hint.isVisible() and hint.text() == "Drop to load tiny.pt"
+    drop(window, [])
+    assert not hint.isVisible()
+
+
+def test_clearing_every_result_can_be_undone(qtbot, window):
+    from app_helpers import classify_samples
+
+    classify_samples(qtbot, window)
+    window.slider.setValue(0.5)
+    before = window.controller.session.export_rows()
+    assert not window.actions.undo_clear.isEnabled()
+    window.actions.clear.trigger()
+    assert window.controller.results.images == 0 and "Ctrl+Z" in window.statusBar().currentMessage()
+    assert window.actions.undo_clear.isEnabled()
+    edit = next(m for m in window.menuBar().actions() if m.text() == "&Edit").menu()
+    assert window.actions.undo_clear in edit.actions()
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    wait_idle(qtbot, window)
+    assert window.controller.session.export_rows() == before and window.controller.results.rowCount() == 60
+    assert not window.actions.undo_clear.isEnabled()
+    window.actions.clear.trigger()
+    classify_samples(qtbot, window)  # new results: the cleared ones are gone for good
+    assert not window.actions.undo_clear.isEnabled()
+
+
 def test_paste_image_from_clipboard(qtbot, window):
     image = QImage(64, 64, QImage.Format.Format_RGB32)
     image.fill(QColor("white"))
@@ -72,7 +128,7 @@ def test_paste_image_from_clipboard(qtbot, window):
 
 
 def test_cancel_stops_a_large_folder(qtbot, window, tmp_path):
-    linked_folder(tmp_path, "Bag", 1500)
+    copied_folder(tmp_path, "Bag", 1500)
     window.controller.fill_in_background = False
     drop(window, [tmp_path / "many"])
     qtbot.waitUntil(lambda: window.progress.isVisible(), timeout=10_000)

@@ -42,7 +42,8 @@ def test_bad_model_keeps_the_previous_one(qtbot, window, tmp_path, warnings):
     bad.write_bytes(b"\x00" * 100)
     window.load_model(str(bad))
     qtbot.waitUntil(lambda: bool(warnings), timeout=60_000)
-    assert "garbage.pt" in warnings[0] and "previous model is kept" in warnings[0]
+    assert "garbage.pt" in warnings[0] and warnings[0].endswith("corrupt. The previous model is kept.")
+    assert window.statusBar().currentMessage() == "Cannot load the model."  # the dialog has the whole text
     assert window.controller.loaded is first
 
 

@@ -11,7 +11,7 @@ from ranet import ExitResult, RANetConfig, exit_infos
 
 from app.row_filter import WRONG
 from app.session import Outcome, Session
-from app_helpers import classify_pasted_pixels, classify_samples, drop, linked_folder, wait_idle, wait_rows
+from app_helpers import classify_pasted_pixels, classify_samples, copied_folder, drop, wait_idle, wait_rows
 
 
 def _outcomes(n: int, k: int) -> list[Outcome]:
@@ -70,12 +70,12 @@ def test_delete_removes_the_selected_image_and_selects_the_next(qtbot, window):
 
 
 def test_removing_during_a_classification_keeps_the_rest_coming(qtbot, window, tmp_path):
-    folder = linked_folder(tmp_path, "Coat", 400)
+    folder = copied_folder(tmp_path, "Coat", 400)
     drop(window, [folder])
     wait_rows(qtbot, window, 20)
     assert window.controller.busy
     window.results.selectRow(0)
-    window.remove_selected()
+    window.controller.remove_selected()
     wait_idle(qtbot, window)
     assert window.controller.results.images == 399
     assert len({r.source for r in window.controller.session.records}) == 399
@@ -103,7 +103,7 @@ def test_removing_while_exits_are_completed_keeps_each_image_its_own_results(qtb
     qtbot.waitUntil(lambda: controller.results.images == 360 and bool(controller._completers)
                     and not any(isinstance(w, ClassifyWorker) for w in controller.compute.workers), timeout=60_000)
     window.results.selectRow(0)
-    window.remove_selected()  # while the remaining exits are being computed
+    window.controller.remove_selected()  # while the remaining exits are being computed
     wait_idle(qtbot, window)
     session = controller.session
     assert len(session) == 359 and len(session.incomplete_rows()) == 0

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app_helpers import drop, linked_folder, wait_rows
+from app_helpers import copied_folder, drop, wait_rows
 
 
 def test_close_during_a_folder_run_stops_every_worker(qtbot, window, tmp_path):
-    folder = linked_folder(tmp_path, "Coat", 1500)
+    folder = copied_folder(tmp_path, "Coat", 1500)
     before = sorted(p.name for p in folder.iterdir())
     drop(window, [tmp_path / "many"])
     wait_rows(qtbot, window, 1)

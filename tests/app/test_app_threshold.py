@@ -82,8 +82,7 @@ def test_ten_thousand_rows_follow_the_slider(qtbot, window):
         outcomes.append(Outcome(sample, f"{i}.png", truth=i % 10, result=ExitResult(
             pred[-1], "", conf[-1], k, 0, [], conf, pred, [[(p, c)] for p, c in zip(pred, conf)], 1.0, True)))
     for start in range(0, 10_000, 1000):
-        window.controller.results.append(outcomes[start:start + 1000])
-    window.controller.rowsAdded.emit()
+        window.controller.add(outcomes[start:start + 1000])
     window.results.selectRow(3)
     qtbot.wait(50)
 
