@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QObject, QStandardPaths, Qt
+from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QObject, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragLeaveEvent, QDropEvent, QImage, QResizeEvent
 from PySide6.QtWidgets import (QApplication, QDialog, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
                                QSplitter, QToolButton, QVBoxLayout, QWidget)
@@ -110,6 +110,8 @@ class MainWindow(QMainWindow):
         main.installEventFilter(self)  # its own resizes (the window's layout settles after the window's)
         self.panes = main
         self._user_split = False
+        self._presenting = False
+        self._normal_split: tuple[list[int], bool] | None = None  # the divider before presentation mode
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -338,6 +340,7 @@ class MainWindow(QMainWindow):
         if self.controller.classify(inputs) is None:
             self.statusBar().showMessage("Load a model first (Model › Load model…)", 5000)
             return False
+        self.detail.name.add_folders(p for p in inputs if isinstance(p, str))  # paths are shown relative to them
         return True
 
     def load_samples(self) -> None:
@@ -500,16 +503,31 @@ class MainWindow(QMainWindow):
     # -- layout ----------------------------------------------------------------------------
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self._fit_detail()
+
+    def _fit_detail(self) -> None:
+        """A short window (for its fonts) gets the compact detail panel."""
         self.detail.set_compact(self.height() < COMPACT_BELOW_PX * theme.font_scale())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.panes and event.type() == QEvent.Type.Resize and not self._user_split:
+        if watched is self.panes and event.type() == QEvent.Type.Resize:
             # Filters see the event before the splitter has shared out its new height.
-            self._share_height(event.size().height() - self.panes.handleWidth())
+            self._fit_panes(event.size().height() - self.panes.handleWidth())
         return super().eventFilter(watched, event)
 
     def _split_by_user(self) -> None:
         self._user_split = True
+        if not self._presenting:
+            self._normal_split = None
+
+    def _fit_panes(self, total: int) -> None:
+        """The divider for ``total`` pixels: where it was before presentation mode once the window
+        is back to its size, else shared out (until the user drags it)."""
+        if self._normal_split is not None and not self._presenting and sum(self._normal_split[0]) == total:
+            self.panes.setSizes(self._normal_split[0])
+            self._normal_split = None
+        elif not self._user_split:
+            self._share_height(total)
 
     def _share_height(self, total: int) -> None:
         """Height goes to the selected image first (its path through the network is the story):
@@ -525,8 +543,20 @@ class MainWindow(QMainWindow):
 
     # -- booth -----------------------------------------------------------------------------
     def set_presentation(self, on: bool) -> None:
+        """Full screen and larger fonts, or back to the window as it was, divider included."""
+        if on:
+            self._normal_split = (self.panes.sizes(), self._user_split)
+        elif self._normal_split is not None:
+            self._user_split = self._normal_split[1]
+        self._presenting = on
         theme.apply(QApplication.instance(), presentation=on, screen_height=self.screen().geometry().height())
         self.showFullScreen() if on else self.showNormal()
+        QTimer.singleShot(0, self._relayout)  # once the new fonts are laid out (the size may not change)
+
+    def _relayout(self) -> None:
+        """The detail panel's compactness and the divider, for the window's fonts and size."""
+        self._fit_detail()
+        self._fit_panes(self.panes.height() - self.panes.handleWidth())
 
     def set_auto_demo(self, on: bool) -> None:
         self.auto_demo.set_enabled(on)

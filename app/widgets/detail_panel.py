@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from .. import theme
 from .network_diagram import NetworkDiagram
+from .path_label import PathLabel
 
 if TYPE_CHECKING:
     from ranet import ExitInfo, RANetConfig
@@ -28,7 +29,17 @@ COMPACT_PREVIEW_PX = 150  # short screens (see DetailPanel.set_compact)
 PLOT_MIN_PX, COMPACT_PLOT_MIN_PX = 120, 104
 DIAGRAM_MIN_PX, COMPACT_DIAGRAM_MIN_PX = 150, 132
 # The threshold line's name sits past the last exit, where it never covers a point.
+MARKER_ROOM_PX = 13  # the taken exit's ring around a point at 0 or 1
 THRESHOLD_LABEL_ROOM = 1.2  # in exits
+
+
+class _Plot(pg.PlotWidget):
+    """A plot that prefers a fifth more than its minimum height and takes the panel's width (a
+    graphics view's own size hint is its last size: the window's share of height would depend on
+    its history)."""
+
+    def sizeHint(self) -> QSize:
+        return QSize(0, round(1.2 * self.minimumHeight()))
 
 
 class TopBars(QWidget):
@@ -90,10 +101,8 @@ class DetailPanel(QWidget):
         self._image: QImage | None = None  # the preview's source, kept to redraw it at another size
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setStyleSheet(f"background: {theme.BACKGROUND}; border: 1px solid {theme.GRID}; border-radius: 4px;")
-        self.name = QLabel(self)
+        self.name = PathLabel(self)
         self.name.setProperty("role", "muted")
-        self.name.setTextFormat(Qt.TextFormat.PlainText)
-        self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.prediction = QLabel("Drop images or folders here, or press Samples", self)
         self.prediction.setWordWrap(True)
         self.prediction.setProperty("role", "headline")  # its font comes from the theme's style sheet
@@ -103,7 +112,7 @@ class DetailPanel(QWidget):
         self.facts.setTextFormat(Qt.TextFormat.RichText)
         self.top = TopBars(self)
         self.diagram = NetworkDiagram(self)
-        self.confidence_plot = pg.PlotWidget(self)
+        self.confidence_plot = _Plot(self)
         self.confidence_plot.setMenuEnabled(False)
         self.confidence_plot.setMouseEnabled(False, False)
         self.confidence_plot.hideButtons()
@@ -119,9 +128,8 @@ class DetailPanel(QWidget):
         for item in (self.confidence_points, self.taken_point, self.threshold_line, self.threshold_label,
                      self.exit_thresholds):
             self.confidence_plot.addItem(item)
-        self.confidence_plot.setYRange(-0.1, 1.12, padding=0)  # room for a marker at 0 and at 1
         self.confidence_plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in (0, 0.5, 1)]])
-        self.confidence_plot.getViewBox().sigResized.connect(lambda _: self._show_answers(self._answers))
+        self.confidence_plot.getViewBox().sigResized.connect(self._fit_view)
 
         text = QVBoxLayout()
         text.setSpacing(4)
@@ -165,6 +173,17 @@ class DetailPanel(QWidget):
         self.confidence_plot.setXRange(0.6, len(exits) + 0.4 + THRESHOLD_LABEL_ROOM, padding=0)
         self._show_thresholds(self._thresholds)  # the line's length follows the number of exits
 
+    def _fit_view(self) -> None:
+        """Room above 1 and below 0 for the taken exit's ring and for the 0 and 1 tick labels (a
+        label that would cross the plot's edge is not drawn), whatever the plot's height; the
+        answers elided to the room between exits."""
+        label = QFontMetrics(self.confidence_plot.getAxis("left").style["tickFont"] or self.font()).height()
+        edge = max(label / 2 + 3, MARKER_ROOM_PX)  # pixels
+        height = self.confidence_plot.getViewBox().height()
+        margin = edge / (height - 2 * edge) if height > 4 * edge else 0.5  # in confidence
+        self.confidence_plot.setYRange(-margin, 1 + margin, padding=0)
+        self._show_answers(self._answers)
+
     def _show_answers(self, labels: Sequence[str]) -> None:
         """Under each exit's number, the class it answers where that answer changes: "Shirt" at
         exit 1 and "T-shirt/top" at exit 3 tells that the finer flows changed the network's mind."""
@@ -172,13 +191,16 @@ class DetailPanel(QWidget):
         axis = self.confidence_plot.getAxis("bottom")
         box = self.confidence_plot.getViewBox()
         (left, right), _ = box.viewRange()
-        room = int(box.width() / max(right - left, 1e-9)) - 6  # pixels between two exits' numbers
+        unit = box.width() / max(right - left, 1e-9)  # pixels from one exit to the next
+        room = int(unit) - 6
+        first = int(2 * (1 - left) * unit) - 2  # exit 1's answer, centred on it, must not pass the axis' start
         metrics = QFontMetrics(axis.style["tickFont"] or self.font())
         ticks = []
         for k in range(len(self._exits)):
             answer = labels[k] if k < len(labels) and (k == 0 or labels[k] != labels[k - 1]) else ""
             # Two lines always, so that the axis keeps its height from one image to the next.
-            answer = metrics.elidedText(answer, Qt.TextElideMode.ElideRight, max(room, 0)) or "\u00a0"
+            answer = metrics.elidedText(answer, Qt.TextElideMode.ElideRight, max(min(room, first) if k == 0 else room, 0))
+            answer = answer or "\u00a0"
             ticks.append((k + 1, f"{k + 1}\n{answer}"))
         axis.setTicks([ticks])
 
@@ -247,17 +269,17 @@ class DetailPanel(QWidget):
             self._show_answers([])
             if detail is None:
                 self.set_preview(None)
-                self.name.setText("")
+                self.name.show_path(None, "")
                 self.prediction.setText("Drop images or folders here, or press Samples")
                 self.facts.setText("")
             else:
-                self.name.setText(detail.path or detail.name)
+                self.name.show_path(detail.path, detail.name)
                 self.prediction.setText("Cannot classify")
                 self.facts.setText(f"<span style='color:{theme.BAD}'>{escape(detail.error)}</span>")
             return
         info = self._exits[detail.exit]
         colour = theme.flow_color(info.flow)
-        self.name.setText(detail.path or detail.name)
+        self.name.show_path(detail.path, detail.name)
         self.prediction.setText(detail.label if not detail.pending else f"{detail.label} …")
         verdict = ""
         if detail.truth is not None:

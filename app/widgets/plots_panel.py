@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QWidget
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from .. import theme
-from .fitting_scroll_area import FittingScrollArea
+from .figures import Figures
 
 if TYPE_CHECKING:
     from ranet import ExitInfo
@@ -24,6 +24,7 @@ __all__ = ["PlotsPanel"]
 
 
 BAR_WIDTH = 0.72
+ACCURACY_COUNT_SAMPLE = "000000"  # the most labelled images the accuracy's caption is made wide for
 HISTOGRAM_TIP = "Click a bar to list the images that left at that exit"
 
 
@@ -72,48 +73,26 @@ class PlotsPanel(QWidget):
             self.accuracy_plot.addItem(item)
         self.accuracy_plot.setRange(xRange=(0, 1), yRange=(0, 101), padding=0)
 
-        self.values: dict[str, QLabel] = {}
-        self.captions: dict[str, QLabel] = {}
-        numbers = QWidget(self)
-        grid = QGridLayout(numbers)
-        grid.setContentsMargins(12, 4, 4, 4)
-        grid.setVerticalSpacing(2)
-        for i, (key, title) in enumerate((("mflops", "Mean MFLOPs / image"), ("savings", "Saved vs full network"),
-                                          ("accuracy", "Accuracy"), ("ms", "Measured time / image"),
-                                          ("images", "Images"))):
-            caption = QLabel(title, numbers)
-            caption.setProperty("role", "muted")
-            value = QLabel("–", numbers)
-            value.setObjectName(f"value_{key}")
-            value.setProperty("role", "figure")  # its font comes from the theme's style sheet
-            self.values[key], self.captions[key] = value, caption
-            grid.addWidget(caption, 2 * i, 0)
-            grid.addWidget(value, 2 * i + 1, 0)
-        grid.setRowStretch(10, 1)
-        numbers.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
-        # On a short screen the figures scroll rather than holding the window taller than the screen.
-        self.numbers_area = FittingScrollArea(numbers, self)
-        self.numbers_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.figures = Figures({"mflops": "Mean MFLOPs / image", "savings": "Saved vs full network",
+                                "accuracy": "Accuracy", "ms": "Measured time / image", "images": "Images"}, self)
+        self.figures.set_widest({"savings": "100.0 %", "accuracy": "no labels", "ms": "000.00 ms", "images": "000000"},
+                                {"accuracy": f"Accuracy · {ACCURACY_COUNT_SAMPLE} labelled"})
+        self.values, self.captions = self.figures.values, self.figures.captions
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for widget in (self.savings_plot, self.histogram_plot, self.accuracy_plot):
             layout.addWidget(widget, 1)
-        layout.addWidget(self.numbers_area)
+        layout.addWidget(self.figures)
         self._exits: list[ExitInfo] = []
         self._histogram_top = 0.0
         self._histogram: list[int] = []
-        self.numbers = numbers
         theme.follow_font(self, self._restyle)
 
     def _restyle(self) -> None:
         theme.style_plot(self.savings_plot.getPlotItem(), "FLOPs saved", "threshold", "saved (%)")
         theme.style_plot(self.histogram_plot.getPlotItem(), "Exits taken", "exit", "images")
         theme.style_plot(self.accuracy_plot.getPlotItem(), "Accuracy vs cost", "mean MFLOPs / image", "accuracy (%)")
-        # A fixed width: values changing length must not re-lay out (and redraw) the plots.
-        widest = QFontMetrics(theme.figure_font(self.font())).horizontalAdvance("100.0 %  (10000 labelled)")
-        self.numbers.setFixedWidth(widest + 20)
-        self.numbers_area.setFixedWidth(self.numbers.width() + self.numbers_area.verticalScrollBar().sizeHint().width())
 
     def set_model(self, exits: Sequence[ExitInfo]) -> None:
         self._exits = list(exits)
@@ -121,6 +100,8 @@ class PlotsPanel(QWidget):
         self.histogram_plot.getAxis("bottom").setTicks(ticks)
         self.histogram_plot.setXRange(0.4, len(exits) + 0.6, padding=0)
         mflops = [e.flops / 1e6 for e in exits]
+        full = f"{mflops[-1]:.2f}" if mflops else "0.00"
+        self.figures.set_widest({"mflops": f"{full}  of {full}"})
         self.accuracy_plot.setXRange(0, mflops[-1] * 1.05 if mflops else 1, padding=0)
         self.set_curves(None)
 
@@ -167,6 +148,7 @@ class PlotsPanel(QWidget):
             self._histogram = []
             for key in ("mflops", "savings", "accuracy", "ms"):
                 self.values[key].setText("–")
+            self.captions["accuracy"].setText("Accuracy")
             self._show_counts(stats)
             return
         self.savings_point.setData(*(([threshold], [stats.savings]) if threshold is not None else ([], [])))
@@ -184,8 +166,8 @@ class PlotsPanel(QWidget):
             self.accuracy_point.setData([mflops], [stats.accuracy])
         self.values["mflops"].setText(f"{mflops:.2f}  of {stats.full_flops / 1e6:.2f}")
         self.values["savings"].setText(f"{stats.savings:.1f} %")
-        self.values["accuracy"].setText(f"{stats.accuracy:.1f} %  ({stats.labelled} labelled)"
-                                        if stats.accuracy is not None else "no labels")
+        self.values["accuracy"].setText(f"{stats.accuracy:.1f} %" if stats.accuracy is not None else "no labels")
+        self.captions["accuracy"].setText(f"Accuracy · {stats.labelled} labelled" if stats.accuracy is not None else "Accuracy")
         self.values["ms"].setText(f"{stats.ms:.2f} ms" if not math.isnan(stats.ms) else "–")
         self._show_counts(stats)
 
@@ -231,6 +213,3 @@ class PlotsPanel(QWidget):
 
     def _show_counts(self, stats: Stats | None) -> None:
         self.values["images"].setText(str(stats.images) if stats else "0")
-        extra = [f"{stats.errors} unreadable"] if stats and stats.errors else []
-        extra += [f"{stats.pending} computing"] if stats and stats.pending else []
-        self.captions["images"].setText(" · ".join(["Images", *extra]))

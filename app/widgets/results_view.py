@@ -101,8 +101,8 @@ class ResultDelegate(QStyledItemDelegate):
 class ResultsView(QTableView):
     """The table. Columns get their widths from the font; when the view is too narrow for all of
     them, the decision columns give up their spare room (down to their content) before the file
-    name is squeezed, until the user sizes a column by hand. A header click sorts by that column
-    (ascending, descending, then arrival order again)."""
+    names (measured as they arrive) are squeezed, until the user sizes a column by hand. A header
+    click sorts by that column (ascending, descending, then arrival order again)."""
 
     notice = Signal(str)  # a one-line message for the status bar
 
@@ -141,6 +141,8 @@ class ResultsView(QTableView):
         self._follow_selection = False
         self._none_shown = self.NONE_SHOWN_TEXT
         self.row_actions: list[QAction] = []  # the window's actions on the selected row, under the menu's own
+        self._names_measured: tuple[object, int] = (None, 0)  # the session whose names were measured, how many
+        self._name_width = 0  # pixels of the widest file name in the list
         self._resize_columns()
 
     def setModel(self, model) -> None:
@@ -149,13 +151,26 @@ class ResultsView(QTableView):
         model.modelAboutToBeReset.connect(self._remember_selection)
         model.modelReset.connect(self._restore_selection)
         model.rowsInserted.connect(self._restore_selection)
+        # A re-sort (the threshold moved) keeps the selected image in sight if it was.
+        model.layoutAboutToBeChanged.connect(self._note_selection_in_view)
+        model.layoutChanged.connect(self._keep_selection_in_view)
+        for change in (model.modelReset, model.rowsInserted):
+            change.connect(self._measure_names)
         self._resize_columns()
+
+    def _note_selection_in_view(self) -> None:
+        # Follow the image only if the user was looking at it, not while they scroll elsewhere.
+        current = self.currentIndex()
+        self._follow_selection = current.isValid() and self.viewport().rect().intersects(self.visualRect(current))
+
+    def _keep_selection_in_view(self) -> None:
+        if self._follow_selection and self.currentIndex().isValid():
+            self.scrollTo(self.currentIndex())
 
     def _remember_selection(self) -> None:
         current = self.currentIndex()
         self._selected_image = self.model().session_row(current.row()) if current.isValid() else None
-        # Follow the image only if the user was looking at it, not while they scroll elsewhere.
-        self._follow_selection = current.isValid() and self.viewport().rect().intersects(self.visualRect(current))
+        self._note_selection_in_view()
 
     def _restore_selection(self) -> None:
         """Select the remembered image if it is shown, else the first row; none in an empty table."""
@@ -207,6 +222,8 @@ class ResultsView(QTableView):
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.FontChange:
             self.user_sized_columns = False  # widths chosen for the old font no longer fit
+            self._names_measured = (None, 0)
+            self._measure_names()
             self._resize_columns()
         super().changeEvent(event)
 
@@ -234,8 +251,22 @@ class ResultsView(QTableView):
         if not self._fitting and column != Column.IMAGE:
             self.user_sized_columns = True
 
+    def _measure_names(self) -> None:
+        """The widest file name of the images in the list, measured once per image as they come."""
+        session = self.model().session if self.model() is not None else None
+        records = session.records if session is not None else []
+        (measured, count), widest = self._names_measured, self._name_width
+        if measured is not session or count > len(records):
+            count, widest = 0, 0
+        fm = self.fontMetrics()
+        widest = max([widest, *(fm.horizontalAdvance(record.name) for record in records[count:])])
+        self._names_measured = (session, len(records))
+        if widest != self._name_width:
+            self._name_width = widest
+            self._fit_columns()
+
     def _resize_columns(self) -> None:
-        """From the font, never from the rows: measuring 10,000 rows would stall the GUI."""
+        """From the font and the names, never from the rows' delegates: 10,000 rows would stall the GUI."""
         fm = self.fontMetrics()
         self.verticalHeader().setDefaultSectionSize(max(52, int(fm.height() * 2.6)))
         header = self.horizontalHeader()
@@ -252,7 +283,8 @@ class ResultsView(QTableView):
         fm = self.fontMetrics()
         wanted = {c: fm.horizontalAdvance(comfortable) + 24 for c, (comfortable, _) in COLUMN_SAMPLES.items()}
         least = {c: fm.horizontalAdvance(minimum) + 16 for c, (_, minimum) in COLUMN_SAMPLES.items()}
-        image = self.verticalHeader().defaultSectionSize() + fm.horizontalAdvance(self.NAME_SAMPLE) + 22
+        name = max(fm.horizontalAdvance(self.NAME_SAMPLE), self._name_width)
+        image = self.verticalHeader().defaultSectionSize() + name + 22
         shortfall = image + sum(wanted.values()) - self.viewport().width()
         slack = sum(wanted[c] - least[c] for c in COLUMN_SAMPLES)
         share = min(1.0, max(0.0, shortfall) / slack) if slack else 0.0

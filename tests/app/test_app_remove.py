@@ -63,7 +63,7 @@ def test_delete_removes_the_selected_image_and_selects_the_next(qtbot, window):
     assert gone not in [r.source for r in window.controller.session.records]
     assert window.controller.session is not session
     assert model.path_of(window.results.currentIndex().row()) == following
-    assert window.detail.name.text() == following
+    assert window.detail.name.toolTip() == following
     wait_idle(qtbot, window)
     assert window.controller.session.curves().images == 59  # the curves follow
     assert window.filter_bar.count.text() == "" and window.controller.session.stats().images == 59

@@ -114,3 +114,33 @@ def test_images_that_arrive_later_take_their_places(qtbot, window, tmp_path):
         record = window.controller.session.records[model.session_row(r)]
         assert model.cell(r, Column.IMAGE).text == record.name
         assert model.data(model.index(r, Column.IMAGE), Qt.ItemDataRole.ToolTipRole) == record.path
+
+
+def test_a_re_sort_keeps_the_selected_image_in_view(qtbot, window):
+    """Sorted by exit, the selected image moves as the threshold does: the table scrolls after it
+    when it was in view, and not when the user had scrolled elsewhere."""
+    _classified(qtbot, window)
+    window.resize(1400, 720)
+    qtbot.wait(50)
+    view, model = window.results, window.controller.results
+    window.slider.setValue(0.0)
+    _click_header(qtbot, window, Column.EXIT)
+    unsure = int(np.argmin(window.controller.session.conf[:60, 0]))  # the first to leave exit 1 as the threshold rises
+    view.selectRow(model.view_row(unsure))
+
+    def in_view() -> bool:
+        return view.viewport().rect().intersects(view.visualRect(view.currentIndex()))
+
+    rows = [view.currentIndex().row()]
+    for t in sorted(_thresholds(window)):
+        window.slider.setValue(t)
+        wait_idle(qtbot, window)
+        rows.append(view.currentIndex().row())
+        assert window.selected_row() == unsure and in_view()
+    assert max(abs(b - a) for a, b in zip(rows, rows[1:])) > 10  # it moved by more than a screenful
+    view.scrollTo(model.index(0 if rows[-1] > 30 else 59, 0))  # the user looks elsewhere
+    assert not in_view()
+    scrolled = view.verticalScrollBar().value()
+    window.slider.setValue(0.0)
+    wait_idle(qtbot, window)
+    assert view.verticalScrollBar().value() == scrolled
