@@ -16,7 +16,6 @@ __all__ = ["atomic_path"]
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """A temporary path in the target's folder; renamed onto the target if the block succeeds."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     try:

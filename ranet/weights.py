@@ -237,6 +237,7 @@ def save_weights(path: str | Path, record: WeightsRecord, state_dict: dict[str, 
     sd = {k: (v.detach().cpu().half() if half and v.is_floating_point() else v.detach().cpu())
           for k, v in state_dict.items()}
     payload = {"format": WEIGHTS_FORMAT, "version": WEIGHTS_VERSION, "meta": record.to_dict(), "state_dict": sd}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     return Path(path)
