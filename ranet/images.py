@@ -38,7 +38,7 @@ def load_image(path: str | Path) -> Image.Image:
     path = Path(path)
     _check_file(path)
     try:
-        with Image.open(path, formats=sorted(set(Image.OPEN) - REFUSED_FORMATS)) as im:
+        with Image.open(path, formats=_formats(path)) as im:
             _check_size(*im.size)
             image = _decode(im)
     except ImageLoadError:
@@ -60,6 +60,16 @@ def load_image(path: str | Path) -> Image.Image:
         return standard_mode(image)
     except ValueError:  # a colour mode Pillow cannot convert
         raise ImageLoadError(f"unsupported colour mode ({image.mode})") from None
+
+
+def _formats(path: Path) -> list[str]:
+    """The formats tried, the one the file's extension names first: most files are what their
+    name says, and each plugin tried before the right one costs about a decoding's time."""
+    formats = sorted(set(Image.OPEN) - REFUSED_FORMATS)
+    named = Image.registered_extensions().get(path.suffix.lower())
+    if named in formats:
+        formats.insert(0, formats.pop(formats.index(named)))
+    return formats
 
 
 def _check_file(path: Path) -> None:

@@ -46,6 +46,8 @@ class Preprocessing:
         if image.getexif().get(0x0112, 1) != 1:  # load_image already did this; a bare PIL image may not have
             image = ImageOps.exif_transpose(image)
         image = standard_mode(image)
+        if self.geometry == "garment" and image.mode == "L" and max(image.size) == 28:
+            return _fitted_garment(image)
         if self.geometry == "garment":
             image = _garment_like(image)
         elif self.geometry == "center-crop":
@@ -82,7 +84,7 @@ def _garment_like(image: Image.Image) -> Image.Image:
         alpha = image.getchannel("A")
         white = Image.new("L", gray.size, 255)
         gray = Image.composite(gray, white, alpha)
-    border = _border_mean(gray)
+    border = _border_mean(gray.tobytes(), *gray.size)
     if border > 127:  # light background (a product photo): the dataset has dark ones
         gray = ImageOps.invert(gray)
     if max(gray.size) > 32:
@@ -98,9 +100,26 @@ def _garment_like(image: Image.Image) -> Image.Image:
     return canvas
 
 
-def _border_mean(gray: Image.Image) -> float:
+def _fitted_garment(gray: Image.Image) -> Tensor:
+    """:func:`_garment_like` for a grey image whose longer side is already 28 (a Fashion-MNIST
+    crop), as uint8 ``[1, 32, 32]``: nothing to crop or resize, so the rows go straight into the
+    canvas. The same bytes as the PIL path, in a tenth of its time (no image copies)."""
     w, h = gray.size
-    px = gray.load()
-    edge = [px[x, 0] for x in range(w)] + [px[x, h - 1] for x in range(w)]
-    edge += [px[0, y] for y in range(h)] + [px[w - 1, y] for y in range(h)]
-    return sum(edge) / len(edge)
+    data = gray.tobytes()
+    if _border_mean(data, w, h) > 127:
+        data = data.translate(_INVERT)
+    canvas = bytearray(32 * 32)
+    top, left = (32 - h) // 2, (32 - w) // 2
+    for y in range(h):
+        start = (top + y) * 32 + left
+        canvas[start : start + w] = data[y * w : (y + 1) * w]
+    return torch.frombuffer(canvas, dtype=torch.uint8).view(1, 32, 32)
+
+
+_INVERT = bytes(range(255, -1, -1))  # ImageOps.invert of an L image, as a byte table
+
+
+def _border_mean(data: bytes, w: int, h: int) -> float:
+    """Mean of the outermost rows and columns of ``w × h`` grey bytes (corners counted twice)."""
+    edge = sum(data[:w]) + sum(data[-w:]) + sum(data[::w]) + sum(data[w - 1 :: w])
+    return edge / (2 * (w + h))

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import platform
+import resource
+import sys
 
 import pytest
 import torch
 
+from ranet.allocator import tune_allocator
 from ranet.commands.bench import choose_threshold
 from ranet.checkpoints import load_model
 from ranet.commands.cli import main
@@ -39,6 +43,18 @@ def test_bench_json_on_a_tiny_case(tiny_weights, capsys):
     for case in speed:
         assert case["full_ms_per_image"] > 0 and case["dynamic_ms_per_image"] > 0
         assert abs(sum(case["exit_share"]) - 1) < 1e-9
+    assert report["matmul_peak_gflops"] > 0 and report["allocator"] == tune_allocator()
+    for case in speed:
+        assert case["peak_gflops"] > 0 and len(case["peak_gflops_repeats"]) == 1
+        assert case["dynamic_gflops"] == pytest.approx(2 * case["mean_dynamic_flops"] * case["dynamic_images_per_s"] / 1e9)
+        assert case["dynamic_peak_share"] == pytest.approx(case["dynamic_gflops"] / case["peak_gflops"])
+        assert case["full_peak_share"] == pytest.approx(case["full_gflops"] / case["peak_gflops"])
+        assert set(case["baselines"]) == {"resnet18", "mobilenet_v3_small"}
+        resnet = case["baselines"]["resnet18"]
+        assert resnet["macs"] == 37_016_576 and case["baselines"]["mobilenet_v3_small"]["macs"] < 3_000_000
+        assert resnet["early_exit_speedup"] == pytest.approx(resnet["ms_per_image"] / case["dynamic_ms_per_image"])
+    assert "timing only" in report["baselines_note"]
+    assert report["large_batch_vs_resnet18"] == speed[-1]["baselines"]["resnet18"]["early_exit_speedup"]
     folder = next(c for c in report["cases"] if c["case"] == "folder")
     assert folder["classified"] == 30 and folder["failed"] == 0 and folder["seconds"] > 0
     assert all(c["ms"] > 0 for c in report["cases"] if c["case"] == "exit_latency")
@@ -63,6 +79,28 @@ def test_bench_table(tiny_weights, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert "wall x" in out and "re-threshold" in out and "folder:" not in out
+
+
+@needs_fashion_mnist
+def test_bench_without_torchvision_skips_the_static_networks_and_says_why(tiny_weights, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torchvision.models", None)  # import fails as where it is not installed
+    assert main(["bench", "--weights", str(tiny_weights), "--device", "cpu", "--images", "4", "--folder-images", "0",
+                 "--batch-size", "2", "--warmup", "0", "--repeats", "1", "--threshold", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "skipped: torchvision cannot be imported" in out and "resnet18 " not in out and "RANet early exit" in out
+
+
+def test_the_allocator_keeps_activations_in_the_heap():
+    applied = tune_allocator()
+    if platform.libc_ver()[0] != "glibc":
+        assert applied == {}
+    else:
+        assert applied == {"MALLOC_MMAP_MAX_": 0, "MALLOC_TRIM_THRESHOLD_": 2**31 - 1}
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(20):  # 64 MiB each: mapped and faulted in afresh every time without the settings
+            torch.empty(16 << 20).fill_(1)
+        assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before < 16384 * 5
+    assert tune_allocator() == applied
 
 
 @pytest.mark.parametrize("option", [["--images", "0"], ["--repeats", "0"], ["--folder-images", "-1"],

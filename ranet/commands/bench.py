@@ -8,6 +8,11 @@ Choosing it on validation images, as the paper calibrates, keeps the timed test 
 the choice. Both start from the same normalised tensors and batch sizes. Besides the
 speed-ups: the latency to reach each exit at batch 1, a folder of PNG files classified end to
 end, and the cost of re-thresholding cached results (what the slider does).
+
+Against the hardware: a float32 matmul measured in the same run gives the machine's peak, and
+each way of classifying is reported as useful GFLOP/s (2 × multiply-accumulates × images/s) and
+its share of that peak. Against a static network: torchvision's resnet18 and mobilenet_v3_small
+(untrained, timing only) on the same inputs and batches.
 """
 
 from __future__ import annotations
@@ -28,10 +33,11 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from PIL import Image
 
+from ..allocator import tune_allocator
 from ..checkpoints import load_model
 from ..datasets import ImageSet, load_dataset, train_val_split
 from ..errors import UsageError
@@ -49,9 +55,14 @@ __all__ = ["add_arguments", "run", "choose_threshold", "TARGETS"]
 TARGETS = {
     "wall_to_flops_batch1_cpu": 0.8,
     "wall_to_flops_batched_gpu": 0.7,
-    "folder_seconds_per_10000": 15.0,
+    "wall_speedup_batch1_cpu": 7.0,
+    "peak_share_batched_cpu": 0.6,
+    "folder_seconds_per_10000": 3.0,
     "rethreshold_ms": 5.0,
 }
+BASELINES = ("resnet18", "mobilenet_v3_small")  # torchvision's, untrained: timing only
+BASELINE_NOTE = ("torchvision's {} with num_classes=10 and random weights, on the same normalised 3x32x32 inputs "
+                 "and batches: timing only, their answers mean nothing")
 ACCURACY_TOLERANCE = 0.1  # percentage points
 THRESHOLD_STEPS = 1000  # the threshold is searched on a 0.001 grid
 RETHRESHOLD_ROWS = 10_000
@@ -74,6 +85,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--warmup", type=int, default=3, help="warm-up batches before each timing (default: 3)")
     p.add_argument("--repeats", type=int, default=3, help="timed passes; the median is reported (default: 3)")
+    p.add_argument("--no-baselines", action="store_true",
+                   help="skip torchvision's static networks (resnet18, mobilenet_v3_small)")
     p.add_argument("--json", action="store_true", help="one JSON object")
 
 
@@ -100,6 +113,13 @@ def _full_pass(model: RANet, batches: Sequence[Tensor], device: torch.device) ->
     return out
 
 
+@torch.no_grad()
+def _static_pass(net: nn.Module, batches: Sequence[Tensor], device: torch.device) -> None:
+    """A static network on every batch, its class per image copied back as the full pass does."""
+    for batch in batches:
+        net(batch.to(device, non_blocking=True)).softmax(-1).argmax(-1).cpu()
+
+
 def _dynamic_pass(engine: EarlyExitEngine, batches: Sequence[Tensor]) -> list[ExitResult]:
     results: list[ExitResult] = []
     for batch in batches:
@@ -113,6 +133,52 @@ def _timed(fn: Callable[[], object], device: torch.device) -> tuple[float, objec
     value = fn()
     _synchronize(device)
     return time.perf_counter() - start, value
+
+
+@torch.no_grad()
+def _matmul_gflops(device: torch.device, runs: int = 5) -> float:
+    """The machine's float32 peak as one large matmul reaches it (2048² on a CPU, 8192² on a GPU)."""
+    size = 2048 if device.type == "cpu" else 8192
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
+    a @ b
+    seconds, _ = _timed(lambda: [a @ b for _ in range(runs)], device)
+    return runs * 2 * size**3 / seconds / 1e9
+
+
+def _macs(net: nn.Module, x: Tensor) -> int:
+    """Multiply-accumulates of the convolutions and linear layers for one image ``x[:1]``."""
+    total = 0
+
+    def count(module: nn.Module, _: tuple, out: Tensor) -> None:
+        nonlocal total
+        if isinstance(module, nn.Conv2d):
+            per_out = module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1]
+            total += out[0].numel() * per_out
+        else:
+            total += module.in_features * module.out_features
+
+    handles = [m.register_forward_hook(count) for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    try:
+        with torch.no_grad():
+            net(x[:1])
+    finally:
+        for h in handles:
+            h.remove()
+    return total
+
+
+def _static_baselines(device: torch.device, x: Tensor) -> tuple[dict[str, tuple[nn.Module, int]], str]:
+    """torchvision's static networks with their MACs per image, and a note for the report (why
+    they are absent, when torchvision is not installed, as in the packaged app)."""
+    try:
+        import torchvision.models as tvm
+    except Exception as exc:  # ImportError, or a torchvision built for another torch
+        return {}, f"skipped: torchvision cannot be imported ({type(exc).__name__})"
+    nets = {}
+    for name in BASELINES:
+        net = getattr(tvm, name)(weights=None, num_classes=10).eval().to(device)
+        nets[name] = (net, _macs(net, x.to(device)))
+    return nets, BASELINE_NOTE.format(" and ".join(BASELINES))
 
 
 # -- operating point ------------------------------------------------------------------------------
@@ -136,20 +202,27 @@ def choose_threshold(outputs: ExitOutputs, labels: Tensor, tolerance: float = AC
 # -- the measurements -----------------------------------------------------------------------------
 
 def _speedup_case(model: RANet, engine: EarlyExitEngine, x: Tensor, labels: Tensor, batch_size: int,
-                  device: torch.device, warmup: int, repeats: int, target: float | None) -> dict:
-    """Full network against the engine on the same images and batches, interleaved per repeat so
-    that a background load slows both alike."""
+                  device: torch.device, warmup: int, repeats: int, target: float | None,
+                  baselines: dict[str, tuple[nn.Module, int]]) -> dict:
+    """Full network against the engine (and the static baselines, and the matmul peak) on the
+    same images and batches, interleaved per repeat so that a background load slows all alike."""
     batches = _batches(x, batch_size)
     warm = batches[: max(warmup, 0)]
     _full_pass(model, warm, device)
     _dynamic_pass(engine, warm)
-    full_s, dyn_s = [], []
+    for net, _ in baselines.values():
+        _static_pass(net, warm, device)
+    full_s, dyn_s, peak = [], [], []
+    static_s: dict[str, list[float]] = {name: [] for name in baselines}
     full_pred, results = None, []
     for _ in range(repeats):
         seconds, full_pred = _timed(lambda: _full_pass(model, batches, device), device)
         full_s.append(seconds)
         seconds, results = _timed(lambda: _dynamic_pass(engine, batches), device)
         dyn_s.append(seconds)
+        for name, (net, _) in baselines.items():
+            static_s[name].append(_timed(lambda: _static_pass(net, batches, device), device)[0])
+        peak.append(_matmul_gflops(device))
     flops = [e.flops for e in engine.exits]
     mean_flops = sum(r.flops for r in results) / len(results)
     n = len(x)
@@ -160,6 +233,18 @@ def _speedup_case(model: RANet, engine: EarlyExitEngine, x: Tensor, labels: Tens
     for r in results:
         counts[r.exit - 1] += 1
     ratio = wall_speedup / flops_speedup
+    peak_gflops = statistics.median(peak)
+
+    def hardware(macs: float, seconds: float) -> dict:
+        gflops = 2 * macs * n / seconds / 1e9
+        return {"gflops": gflops, "peak_share": gflops / peak_gflops}
+
+    static = {}
+    for name, (_, macs) in baselines.items():
+        t = statistics.median(static_s[name])
+        static[name] = {"macs": macs, "ms_per_image": t * 1000 / n, "images_per_s": n / t, **hardware(macs, t),
+                        "early_exit_speedup": t / dyn_t, "s_repeats": static_s[name]}
+    full_hw, dyn_hw = hardware(flops[-1], full_t), hardware(mean_flops, dyn_t)
     return {
         "case": "speedup", "batch_size": batch_size, "images": n,
         "full_ms_per_image": full_t * 1000 / n, "dynamic_ms_per_image": dyn_t * 1000 / n,
@@ -170,6 +255,10 @@ def _speedup_case(model: RANet, engine: EarlyExitEngine, x: Tensor, labels: Tens
         "flops_speedup": flops_speedup, "wall_speedup": wall_speedup, "wall_to_flops": ratio,
         "target_wall_to_flops": target, "meets_target": None if target is None else ratio >= target,
         "full_s_repeats": full_s, "dynamic_s_repeats": dyn_s,
+        "peak_gflops": peak_gflops, "peak_gflops_repeats": peak,
+        "full_gflops": full_hw["gflops"], "full_peak_share": full_hw["peak_share"],
+        "dynamic_gflops": dyn_hw["gflops"], "dynamic_peak_share": dyn_hw["peak_share"],
+        "baselines": static,
     }
 
 
@@ -323,12 +412,14 @@ def run(args: argparse.Namespace) -> int:
         threshold, policy = args.threshold, "single global threshold given with --threshold"
     engine = EarlyExitEngine(model, threshold)
 
+    baselines, baseline_note = ({}, "skipped: --no-baselines") if args.no_baselines else _static_baselines(device, x)
     cases = []
     for bs in [1] if large == 1 else [1, large]:
-        _progress(f"full network against early exit at batch {bs}")
+        _progress(f"full network against early exit and the static networks at batch {bs}")
         target = (TARGETS["wall_to_flops_batch1_cpu"] if bs == 1 and device.type == "cpu" else
                   TARGETS["wall_to_flops_batched_gpu"] if bs > 1 and device.type != "cpu" else None)
-        cases.append(_speedup_case(model, engine, x, labels, bs, device, args.warmup, args.repeats, target))
+        cases.append(_speedup_case(model, engine, x, labels, bs, device, args.warmup, args.repeats, target,
+                                   baselines))
     _progress("per-exit latency at batch 1")
     latency = _exit_latency(model, x, device, args.warmup, args.repeats)
     cases += [{"case": "exit_latency", "exit": i + 1, "batch_size": 1, "flops": e.flops, "ms": ms}
@@ -346,6 +437,8 @@ def run(args: argparse.Namespace) -> int:
                   "target_ms": TARGETS["rethreshold_ms"], "meets_target": rethreshold <= TARGETS["rethreshold_ms"]})
 
     one, big = cases[0], [c for c in cases if c["case"] == "speedup"][-1]
+    resnet = big["baselines"].get("resnet18")
+    on_cpu = device.type == "cpu"
     report = {
         "model": meta.name, "weights": meta.source, "device": str(device), "device_name": _device_name(device),
         "cpu": _cpu_model(), "cpu_cores": os.cpu_count(), "threads": torch.get_num_threads(),
@@ -358,6 +451,16 @@ def run(args: argparse.Namespace) -> int:
         "batch_size": 1, "flops_speedup": one["flops_speedup"], "wall_speedup": one["wall_speedup"],
         "wall_to_flops": one["wall_to_flops"], "large_batch_size": large,
         "large_batch_wall_speedup": big["wall_speedup"], "large_batch_flops_speedup": big["flops_speedup"],
+        "allocator": tune_allocator(),
+        "matmul_peak_gflops": statistics.median(p for c in cases if c["case"] == "speedup" for p in c["peak_gflops_repeats"]),
+        "large_batch_dynamic_gflops": big["dynamic_gflops"], "large_batch_dynamic_peak_share": big["dynamic_peak_share"],
+        "large_batch_full_peak_share": big["full_peak_share"],
+        "target_peak_share": TARGETS["peak_share_batched_cpu"] if on_cpu else None,
+        "meets_peak_share_target": big["dynamic_peak_share"] >= TARGETS["peak_share_batched_cpu"] if on_cpu else None,
+        "target_wall_speedup_batch1": TARGETS["wall_speedup_batch1_cpu"] if on_cpu else None,
+        "meets_wall_speedup_batch1_target": one["wall_speedup"] >= TARGETS["wall_speedup_batch1_cpu"] if on_cpu else None,
+        "baselines_note": baseline_note,
+        "large_batch_vs_resnet18": resnet["early_exit_speedup"] if resnet else None,
         "exit_latency_ms": latency,
         "folder_images": folder["images"] if folder else 0,
         "folder_seconds": folder["seconds"] if folder else None,
@@ -390,6 +493,8 @@ def _print_table(r: dict) -> None:
         print(f"{c['batch_size']:>5} {c['full_ms_per_image']:>11.3f} {c['dynamic_ms_per_image']:>11.3f} "
               f"{c['flops_speedup']:>7.2f}x {c['wall_speedup']:>6.2f}x {c['wall_to_flops']:>10.0%}  {target}")
     print()
+    _print_hardware(r)
+    print()
     print(f"{'exit':>4} {'MFLOPs':>8} {'ms to reach (batch 1)':>22}")
     for c in (c for c in r["cases"] if c["case"] == "exit_latency"):
         print(f"{c['exit']:>4} {c['flops'] / 1e6:>8.2f} {c['ms']:>22.3f}")
@@ -403,3 +508,26 @@ def _print_table(r: dict) -> None:
     re = next(c for c in r["cases"] if c["case"] == "rethreshold")
     print(f"re-threshold {re['rows']} cached results: {re['ms']:.3f} ms (median; target ≤ {re['target_ms']:.0f} ms: "
           f"{_verdict(re['meets_target'])})")
+
+
+def _print_hardware(r: dict) -> None:
+    """Useful GFLOP/s and share of the matmul peak, early exit against the static networks."""
+    allocator = " ".join(f"{k}={v}" for k, v in r["allocator"].items()) or "the C library's defaults"
+    print(f"hardware: float32 matmul peak {r['matmul_peak_gflops']:.1f} GFLOP/s (same run); allocator: {allocator}")
+    print(f"{'batch':>5} {'network':<20} {'MMACs':>7} {'ms/img':>8} {'GFLOP/s':>8} {'of peak':>7} {'early exit x':>12}")
+    for c in (c for c in r["cases"] if c["case"] == "speedup"):
+        rows = [("RANet full", c["full_flops"], c["full_ms_per_image"], c["full_gflops"], c["full_peak_share"],
+                 c["wall_speedup"]),
+                ("RANet early exit", c["mean_dynamic_flops"], c["dynamic_ms_per_image"], c["dynamic_gflops"],
+                 c["dynamic_peak_share"], None)]
+        rows += [(name, b["macs"], b["ms_per_image"], b["gflops"], b["peak_share"], b["early_exit_speedup"])
+                 for name, b in c["baselines"].items()]
+        for name, macs, ms, gflops, share, speedup in rows:
+            x = "-" if speedup is None else f"{speedup:.2f}x"
+            print(f"{c['batch_size']:>5} {name:<20} {macs / 1e6:>7.2f} {ms:>8.3f} {gflops:>8.1f} {share:>7.0%} {x:>12}")
+    print(f"static networks: {r['baselines_note']}")
+    if r["target_peak_share"] is not None:
+        print(f"early exit at batch {r['large_batch_size']}: {r['large_batch_dynamic_peak_share']:.0%} of the peak "
+              f"(target ≥ {r['target_peak_share']:.0%}: {_verdict(r['meets_peak_share_target'])}); batch 1 "
+              f"{r['wall_speedup']:.2f}x the full network (target ≥ {r['target_wall_speedup_batch1']:.0f}x: "
+              f"{_verdict(r['meets_wall_speedup_batch1_target'])})")

@@ -18,6 +18,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
+from ..allocator import tune_allocator
 from ..checkpoints import load_model
 from ..config import PRESETS, RANetConfig, parse_args_txt, preset
 from ..errors import RANetError, UsageError
@@ -163,6 +164,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    tune_allocator()  # before the first batch: activations stay in the heap (see ranet.allocator)
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):  # file names need not be valid in the terminal's encoding
             stream.reconfigure(errors="backslashreplace")
