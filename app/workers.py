@@ -32,7 +32,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 64
+# The CLI's large batch: at 64 a folder's first pass ran each operator four times as often, which on
+# 2 shared cores cost more than the arithmetic (python -m app.folder_bench measures it).
+BATCH_SIZE = 256
 
 
 def _expected(exc: BaseException) -> bool:
@@ -197,7 +199,9 @@ class LoadModelWorker(Worker):
         import torch
 
         import ranet
+        from ranet.allocator import tune_allocator
 
+        tune_allocator()  # before the first batch, as the CLI does: activations stay in the heap
         device = ranet.resolve_device(self.device)
         # Folded once here, so that each classification job's engine shares it instead of copying.
         model = ranet.fold_batchnorm(ranet.load_model(self.path, device=device))
@@ -252,6 +256,7 @@ class ClassifyWorker(Worker):
         from .session import Outcome
 
         engine = EarlyExitEngine(self.model, on_notice=self.signals.notice.emit)
+        prep = self.model.transform
         items = self._expand()
         total = len(items)
         self.signals.progress.emit(0, total)
@@ -267,7 +272,7 @@ class ClassifyWorker(Worker):
                     outcome = Outcome(source, path.name, truth=match_category(path.parent.name, engine.categories))
                 try:
                     image = _open(source)
-                    inputs.append(self.model.transform(image))
+                    inputs.append(prep.pil_to_uint8(image))  # normalised once per batch below
                     if isinstance(source, Pixels):
                         outcome.source = Pixels(source.name, image)
                 except ImageLoadError as exc:
@@ -276,7 +281,7 @@ class ClassifyWorker(Worker):
                     outcome.error = f"cannot prepare the image ({one_line(exc)})"
                 outcomes.append(outcome)
             engine.set_thresholds(self.thresholds)
-            results = iter(engine.classify(torch.stack(inputs)) if inputs else [])
+            results = iter(engine.classify(prep.normalize(torch.stack(inputs))) if inputs else [])
             for outcome in outcomes:
                 if outcome.error is None:
                     outcome.result = next(results)
