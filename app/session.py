@@ -27,7 +27,8 @@ from ranet.policies import exits_for_thresholds, per_exit_thresholds
 
 from .row_filter import UNREADABLE, WRONG, RowFilter, confused_pair, predicted_class
 
-__all__ = ["Outcome", "Record", "RowSummary", "RowDetail", "Stats", "ClassCounts", "Curves", "Session", "SortKey", "TOP_K"]
+__all__ = ["Outcome", "Record", "RowSummary", "RowDetail", "Stats", "ClassCounts", "Curves", "CurvePoint", "Session",
+           "SortKey", "TOP_K"]
 
 TOP_K = 5
 SortKey = Literal["name", "prediction", "confidence", "exit", "resolution", "truth"]
@@ -132,6 +133,16 @@ class Curves:
     exit_mflops: np.ndarray
     exit_accuracy: np.ndarray | None  # each exit on its own
     images: int
+
+
+class CurvePoint(NamedTuple):
+    """The curves' images at the thresholds in force: where the markers on the curves go."""
+
+    savings: float  # %
+    mflops: float  # mean per image
+    accuracy: float | None  # %, None without labels
+    images: int  # with every exit computed (the curves' images)
+    readable: int  # of the session's readable images
 
 
 class Session:
@@ -404,6 +415,20 @@ class Session:
         self._exit_correct += (pred[labelled] == truth[labelled, None]).sum(0)
         self._swept_rows += len(rows)
         self._swept_labelled += int(labelled.sum())
+
+    def curve_point(self) -> CurvePoint | None:
+        """The markers' place: the images the curves cover (every exit computed), decided at the
+        thresholds in force; None before any image is complete. Until every exit is computed the
+        decided images (:meth:`stats`) are another set: the easy images, which left early."""
+        rows = np.flatnonzero(self.swept[:len(self)])
+        if not len(rows):
+            return None
+        mflops = float(self.flops[self.shown[rows]].mean()) / 1e6
+        labelled = rows[self.truth[rows] >= 0]
+        right = self._predictions()[labelled] == self.truth[labelled]
+        return CurvePoint(savings=100.0 * (1.0 - mflops * 1e6 / float(self.flops[-1])), mflops=mflops,
+                          accuracy=float(right.mean() * 100) if len(labelled) else None,
+                          images=len(rows), readable=int(self.ok[:len(self)].sum()))
 
     def curves(self) -> Curves:
         n, labelled = self._swept_rows, self._swept_labelled

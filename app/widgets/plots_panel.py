@@ -18,7 +18,7 @@ from .figures import Figures
 if TYPE_CHECKING:
     from ranet import ExitInfo
 
-    from ..session import Curves, Stats
+    from ..session import CurvePoint, Curves, Stats
 
 __all__ = ["PlotsPanel"]
 
@@ -40,7 +40,8 @@ def _plot(parent: QWidget) -> pg.PlotWidget:
 
 class PlotsPanel(QWidget):
     """``set_model`` per model, ``set_curves`` when the cache grows, ``set_operating_point`` per
-    slider move (cheap: a few ``setData`` calls). A click on a bar of the exit histogram emits
+    slider move (cheap: a few ``setData`` calls). The markers on the curves stand for the curves'
+    images; the figures beside them for every image whose exit is known. A click on a bar of the exit histogram emits
     ``exitClicked`` with that exit (0-based)."""
 
     exitClicked = Signal(int)
@@ -52,7 +53,10 @@ class PlotsPanel(QWidget):
         self.savings_curve = self.savings_plot.plot(pen=pg.mkPen(theme.ACCENT, width=2.5))
         self.savings_point = pg.ScatterPlotItem(**point)
         self.threshold_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.MUTED, width=1, style=Qt.PenStyle.DashLine))
-        for item in (self.threshold_line, self.savings_point):
+        # While exits are missing the curves cover fewer images than the figures: say how many.
+        self.coverage_note = pg.TextItem("", color=theme.MUTED, anchor=(1, 0))
+        self.coverage_note.setPos(1, 100)
+        for item in (self.threshold_line, self.savings_point, self.coverage_note):
             self.savings_plot.addItem(item)
         self.savings_plot.setRange(xRange=(0, 1), yRange=(0, 100), padding=0.02)
 
@@ -135,15 +139,15 @@ class PlotsPanel(QWidget):
         view = self.accuracy_plot.getViewBox().viewRange()
         self.accuracy_note.setPos((view[0][0] + view[0][1]) / 2, (view[1][0] + view[1][1]) / 2)
 
-    def set_operating_point(self, threshold: float | None, stats: Stats | None) -> None:
+    def set_operating_point(self, threshold: float | None, stats: Stats | None, point: CurvePoint | None) -> None:
         """``threshold``: the slider's, marked on the savings curve; None while a calibrated
-        budget (a threshold per exit) decides, which has no place on that curve."""
+        budget (a threshold per exit) decides, which has no place on that curve. ``point``: the
+        curves' images at the thresholds in force (the markers); ``stats``: the figures."""
         self.threshold_line.setVisible(threshold is not None)
         if threshold is not None:
             self.threshold_line.setValue(threshold)
+        self._mark(threshold, point)
         if stats is None or not stats.decided:
-            self.savings_point.setData([], [])
-            self.accuracy_point.setData([], [])
             self.histogram.setOpts(x=[], height=[])
             self._histogram = []
             for key in ("mflops", "savings", "accuracy", "ms"):
@@ -151,7 +155,6 @@ class PlotsPanel(QWidget):
             self.captions["accuracy"].setText("Accuracy")
             self._show_counts(stats)
             return
-        self.savings_point.setData(*(([threshold], [stats.savings]) if threshold is not None else ([], [])))
         if stats.histogram != self._histogram:
             self._histogram = stats.histogram
             self._draw_histogram()
@@ -160,16 +163,21 @@ class PlotsPanel(QWidget):
             self._histogram_top = top
             self.histogram_plot.setYRange(0, top, padding=0)
         mflops = stats.mean_flops / 1e6
-        if stats.accuracy is None:
-            self.accuracy_point.setData([], [])
-        else:
-            self.accuracy_point.setData([mflops], [stats.accuracy])
         self.values["mflops"].setText(f"{mflops:.2f}  of {stats.full_flops / 1e6:.2f}")
         self.values["savings"].setText(f"{stats.savings:.1f} %")
         self.values["accuracy"].setText(f"{stats.accuracy:.1f} %" if stats.accuracy is not None else "no labels")
         self.captions["accuracy"].setText(f"Accuracy · {stats.labelled} labelled" if stats.accuracy is not None else "Accuracy")
         self.values["ms"].setText(f"{stats.ms:.2f} ms" if not math.isnan(stats.ms) else "–")
         self._show_counts(stats)
+
+    def _mark(self, threshold: float | None, point: CurvePoint | None) -> None:
+        """The markers on the curves, and how many images those cover while exits are missing."""
+        savings = point is not None and threshold is not None
+        self.savings_point.setData([threshold] if savings else [], [point.savings] if savings else [])
+        accuracy = point is not None and point.accuracy is not None
+        self.accuracy_point.setData([point.mflops] if accuracy else [], [point.accuracy] if accuracy else [])
+        partial = point is not None and point.images < point.readable
+        self.coverage_note.setText(f"curves: {point.images} of {point.readable} images" if partial else "")
 
     def highlight_exit(self, exit: int | None) -> None:
         """Dim every bar but ``exit``'s (None: none dimmed), e.g. while the table lists that exit."""
