@@ -27,7 +27,8 @@ PREVIEW_PX = 210
 COMPACT_PREVIEW_PX = 150  # short screens (see DetailPanel.set_compact)
 # At normal font size, above the answers' line: room for the 0, 0.5 and 1 ticks (in compact mode, 0.5's).
 PLOT_MIN_PX, COMPACT_PLOT_MIN_PX = 120, 104
-DIAGRAM_MIN_PX, COMPACT_DIAGRAM_MIN_PX = 150, 132
+DIAGRAM_MIN_PX, COMPACT_DIAGRAM_MIN_PX = 150, 104
+SPACING_PX, COMPACT_SPACING_PX = 6, 2  # between the header, the diagram and the plot
 # The threshold line's name sits past the last exit, where it never covers a point.
 MARKER_ROOM_PX = 13  # the taken exit's ring around a point at 0 or 1
 THRESHOLD_LABEL_ROOM = 1.2  # in exits
@@ -145,6 +146,7 @@ class DetailPanel(QWidget):
         head.setColumnStretch(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(SPACING_PX)
         layout.addLayout(head)
         layout.addWidget(self.diagram, 1)
         layout.addWidget(self.confidence_plot, 1)
@@ -225,14 +227,15 @@ class DetailPanel(QWidget):
                 f"{theme.flow_path(info.flow_resolutions)} · {info.flops / 1e6:.2f} MFLOPs")
 
     def set_compact(self, on: bool) -> None:
-        """Short screens: a smaller preview, the three likeliest classes instead of five, a lower
-        diagram and confidence plot, so that the network diagram stays in view (on a 1366×768
-        laptop, the plot too)."""
+        """Short screens: a smaller preview, the two likeliest classes instead of five, a lower
+        diagram and confidence plot and less space between them, so that the whole panel stays
+        in view down to a 1280×720 window."""
         side = COMPACT_PREVIEW_PX if on else PREVIEW_PX
         if side == self.preview.width():
             return
         self.preview.setFixedSize(side, side)
-        self.top.set_rows(3 if on else 5)
+        self.top.set_rows(2 if on else 5)
+        self.layout().setSpacing(COMPACT_SPACING_PX if on else SPACING_PX)
         self._size_plot()
         self.set_preview(self._image)
 

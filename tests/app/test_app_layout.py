@@ -56,7 +56,7 @@ def test_a_short_window_keeps_the_network_path_in_view(qtbot, window, height):
     _settled(qtbot, window, 1280, height)
     area = window.detail.parentWidget().parentWidget()
     assert window.detail.preview.width() == COMPACT_PREVIEW_PX
-    assert window.detail.top.rows == 3
+    assert window.detail.top.rows == 2
     assert _bottom_in_view(window.detail.diagram, area)
     # Never squeezed below what its parts need: what does not fit scrolls.
     assert window.detail.height() >= window.detail.minimumSizeHint().height()

@@ -100,6 +100,15 @@ def test_the_confidence_plot_keeps_its_ticks_and_answers(sized):
     assert first.strip() and detail.detail.exit_labels[0].startswith(first.rstrip("…"))
 
 
+def test_the_confidence_plot_needs_no_scrolling(sized):
+    """The detail panel fits its scroll area's visible part down to the confidence plot's answers."""
+    detail = sized.detail
+    viewport = detail.parentWidget()
+    plot = detail.confidence_plot
+    shown = QRect(plot.mapTo(viewport, QPoint(0, 0)), plot.size())
+    assert viewport.rect().contains(shown), (shown, viewport.rect())
+
+
 def test_the_detail_header_is_not_cut(sized):
     detail = sized.detail
     name = detail.name
