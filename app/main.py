@@ -15,7 +15,7 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, NoReturn, Sequence
 
 from PySide6.QtCore import QEventLoop, QSettings, QStandardPaths
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -240,4 +240,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = screenshot(window, args.screenshot, args.timeout)
         window.close()
         return code
-    return app.exec()
+    code = app.exec()
+    if window.isVisible():  # the loop ended otherwise than by closing the window (Ctrl+C)
+        window.close()
+    _exit_now(code)
+
+
+def _exit_now(code: int) -> NoReturn:
+    """End the process at once. Closing the window saved the settings and stopped the workers, and
+    the logs are flushed here: what remains is the interpreter's teardown, which frees every module
+    (torch, sympy, Qt) and every cached row one by one, most of the time a quit took."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+    os._exit(code)

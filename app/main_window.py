@@ -6,6 +6,7 @@ reads an image file.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -26,10 +27,14 @@ from .widgets import (AboutDialog, BudgetPicker, ClassBreakdown, ConfusionMatrix
 from .widgets.drop_hint import DropHint
 from .workers import LoadedModel, Pixels
 
+log = logging.getLogger(__name__)
+
 __all__ = ["MainWindow", "MODEL_SUFFIXES"]
 
 MODEL_SUFFIXES = (".pt", ".pth", ".tar")
 COMPACT_BELOW_PX = 920  # window height (at normal font size) under which the detail panel compacts
+# Logged (to stderr and the log file) as the status bar says so: startup benchmarks and end-to-end tests wait for it.
+MODEL_LOADED = "model loaded"
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 
 
@@ -258,6 +263,7 @@ class MainWindow(QMainWindow):
         self._apply_filter()
         Actions.set_enabled(self.actions.needs_model, True)
         self.statusBar().showMessage(f"Loaded {meta.name}", 5000)
+        log.info("%s: %s on %s", MODEL_LOADED, meta.name, loaded.device)
         if self._start_budget is not None:
             self._apply_start_budget(self._start_budget)
             self._start_budget = None
@@ -427,9 +433,7 @@ class MainWindow(QMainWindow):
         self.slider.set_in_force(budget is None)
 
     def _refresh(self) -> None:
-        c = self.controller
-        self.plots.set_operating_point(c.threshold if c.budget is None else None,
-                                       c.session.stats() if c.session else None)
+        self._show_operating_point()
         self._apply_filter()
         self._refresh_detail()
         self._refresh_charts()
@@ -453,9 +457,17 @@ class MainWindow(QMainWindow):
         self.detail.show_detail(self.controller.session.detail(row) if row is not None else None,
                                 self.controller.thresholds)
 
+    def _show_operating_point(self) -> None:
+        c = self.controller
+        self.plots.set_operating_point(c.threshold if c.budget is None else None,
+                                       c.session.stats() if c.session else None,
+                                       c.session.curve_point() if c.session else None)
+
     def _refresh_curves(self) -> None:
+        """The curves, and their markers again: both over the images with every exit computed."""
         session = self.controller.session
         self.plots.set_curves(session.curves() if session else None)
+        self._show_operating_point()
 
     # -- export ----------------------------------------------------------------------------
     def _save_path(self, title: str, name: str, file_filter: str) -> str | None:
