@@ -203,12 +203,14 @@ class LoadModelWorker(Worker):
 
         tune_allocator()  # before the first batch, as the CLI does: activations stay in the heap
         device = ranet.resolve_device(self.device)
-        # Folded once here, so that each classification job's engine shares it instead of copying.
-        model = ranet.fold_batchnorm(ranet.load_model(self.path, device=device))
+        model = ranet.load_model(self.path, device=device)
         size = model.meta.input_size
+        # Counted on the network with its BatchNorms, then folded once here, so that each
+        # classification job's engine shares it instead of copying; then one warm-up pass.
+        exits = ranet.exit_infos(model.config, size, model=model)
+        model = ranet.fold_batchnorm(model)
         with torch.no_grad():
             model(torch.zeros(1, 3, size, size, device=device))
-        exits = ranet.exit_infos(model.config, size)
         self.signals.result.emit(LoadedModel(model, exits, ranet.device_label(device), model.meta.source, self.path))
 
 

@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 import torch
 from PIL import Image
-from torch import Tensor
+from torch import Tensor, nn
 
 from .flops import ExitInfo, exit_infos
 from .model import ExitRunner, RANet, fold_batchnorm
@@ -57,9 +57,12 @@ class EarlyExitEngine:
 
     def __init__(self, model: RANet, thresholds: float | Sequence[float] = 0.9,
                  on_notice: Callable[[str], None] | None = None) -> None:
-        self.model = fold_batchnorm(model)
         meta = model.meta
-        self.exits: list[ExitInfo] = exit_infos(model.config, meta.input_size if meta else None)
+        # Counted on the network itself while it has its BatchNorms (fast; a folded one is counted
+        # on the meta device, where torch first imports its compiler).
+        unfolded = model if any(isinstance(m, nn.BatchNorm2d) for m in model.modules()) else None
+        self.exits: list[ExitInfo] = exit_infos(model.config, meta.input_size if meta else None, model=unfolded)
+        self.model = fold_batchnorm(model)
         self.categories: list[str] = list(meta.categories) if meta else [str(i) for i in range(model.config.num_classes)]
         self.set_thresholds(thresholds)
         self.on_notice = on_notice or (lambda message: None)
