@@ -45,3 +45,10 @@ def test_the_fixture_reaches_every_exit(recorded):
     """A fixture where every image left at exit 1 would check little of the network."""
     deep = next(c for c in recorded["cases"] if c["threshold"] == 0.99)
     assert set(deep["exit"]) == {1, 2, 3, 4, 5, 6} and len(deep["exit"]) == 500
+
+
+def test_the_engine_runs_channels_last_on_the_cpu(tiny_weights):
+    """The layout the answers above are checked with (fold_batchnorm stores it on the CPU)."""
+    convs = [m for m in EarlyExitEngine(load_model(tiny_weights, device="cpu")).model.modules()
+             if isinstance(m, torch.nn.Conv2d) and m.kernel_size != (1, 1)]
+    assert convs and all(m.weight.is_contiguous(memory_format=torch.channels_last) for m in convs)
