@@ -20,7 +20,7 @@ from typing import Callable, NoReturn, Sequence
 from PySide6.QtCore import QEventLoop, QSettings, QStandardPaths
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from ranet.threads import prefer_passive_openmp
+from ranet.threads import limit_openmp_spinning
 
 from .resources import app_version, samples_dir
 from .settings import APPLICATION, DEFAULT_THRESHOLD, ORGANIZATION, Settings
@@ -211,7 +211,7 @@ def screenshot(window, path: str, timeout_s: float) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    prefer_passive_openmp()  # before the workers import torch
+    limit_openmp_spinning()  # before the workers import torch
     args = _parser().parse_args(argv)
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         print("ranet-demo: --threshold must be between 0 and 1", file=sys.stderr)

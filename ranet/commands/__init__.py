@@ -1,5 +1,5 @@
 """The ``ranet`` commands: flops, classify, evaluate, train, average and bench, built on the library."""
 
-from ..threads import prefer_passive_openmp
+from ..threads import limit_openmp_spinning
 
-prefer_passive_openmp()  # here, before any command module imports torch
+limit_openmp_spinning()  # here, before any command module imports torch
