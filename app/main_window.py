@@ -533,11 +533,11 @@ class MainWindow(QMainWindow):
             self._normal_split = None
 
     def _fit_panes(self, total: int) -> None:
-        """The divider for ``total`` pixels: where it was before presentation mode once the window
-        is back to its size, else shared out (until the user drags it)."""
+        """The divider for ``total`` pixels: where it was before presentation mode whenever the
+        window is at that size again (until the user drags it), else shared out (likewise)."""
         if self._normal_split is not None and not self._presenting and sum(self._normal_split[0]) == total:
+            # Kept, not forgotten: a re-layout queued by the mode change may come after this.
             self.panes.setSizes(self._normal_split[0])
-            self._normal_split = None
         elif not self._user_split:
             self._share_height(total)
 
