@@ -13,7 +13,6 @@ instead of with Python image decoding.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import math
 import pickle
 import struct
@@ -25,12 +24,13 @@ import torch
 from torch import Tensor
 
 from .errors import DataError
+from .files import file_sha256
 from .images import ImageLoadError, load_image, scan_images
 from .transforms import Preprocessing
 
 __all__ = [
     "DatasetSpec", "DATASETS", "register", "get_dataset", "dataset_for_authors", "get_preprocessing",
-    "ImageSet", "load_dataset", "train_val_split", "augment", "match_category", "file_sha256",
+    "ImageSet", "load_dataset", "train_val_split", "augment", "match_category",
 ]
 
 VALIDATION_SIZE = 5000
@@ -109,14 +109,6 @@ def get_preprocessing(name: str) -> Preprocessing:
             return spec.preprocessing
     known = sorted({spec.preprocessing.name for spec in DATASETS.values()})
     raise ValueError(f"unknown preprocessing {name!r}; known: {', '.join(known)}")
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _norm(name: str) -> str:

@@ -1,15 +1,16 @@
-"""Writing files atomically: always to a temporary file beside the target, then renamed, so a
-crash or a full disk never leaves half a file under the chosen name."""
+"""Files: written atomically (always to a temporary file beside the target, then renamed, so a
+crash or a full disk never leaves half a file under the chosen name), and their sha256."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["atomic_path"]
+__all__ = ["atomic_path", "file_sha256"]
 
 
 @contextmanager
@@ -24,3 +25,11 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .datasets import file_sha256
+from .files import file_sha256
 from .weights import WeightsRecord
 
 __all__ = ["Ancestor", "parent_record", "average_parents", "lineage", "run_summary", "total_epochs"]

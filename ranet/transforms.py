@@ -32,6 +32,10 @@ class Preprocessing:
     geometry: str  # one of GEOMETRIES: how a photo is brought to the input size
     description: str
 
+    def __post_init__(self) -> None:
+        if self.geometry not in GEOMETRIES:
+            raise ValueError(f"unknown geometry {self.geometry!r}; known: {', '.join(GEOMETRIES)}")
+
     def normalize(self, batch: Tensor) -> Tensor:
         """uint8 ``[N,C,H,W]`` (C = 1 or 3) at the input size → normalised float ``[N,3,H,W]``."""
         x = batch.float().div_(255)

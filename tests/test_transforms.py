@@ -37,3 +37,12 @@ def test_every_preprocessing_gives_normalised_three_channel_input():
     for name, size in (("fashion-mnist", 32), ("cifar10", 32), ("cifar100", 32), ("imagenet", 224)):
         out = get_preprocessing(name)(Image.new("P", (37, 53)))
         assert out.shape == (3, size, size) and out.dtype == torch.float32
+
+
+def test_a_preprocessing_names_a_known_geometry():
+    import pytest
+
+    from ranet.transforms import Preprocessing
+
+    with pytest.raises(ValueError, match="unknown geometry"):
+        Preprocessing("x", (0.5,) * 3, (0.5,) * 3, 32, "stretch", "a typo would otherwise fall back to resizing")
