@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Sequence
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 # The CLI's large batch: at 64 a folder's first pass ran each operator four times as often, which on
 # 2 shared cores cost more than the arithmetic (python -m app.folder_bench measures it).
 BATCH_SIZE = 256
+# An image that needs a later exit waits there for at most this many further batches, so that the
+# later exits run on more than a batch's few hard images and still show within about a second.
+MAX_WAIT_BATCHES = 4
 
 
 def _expected(exc: BaseException) -> bool:
@@ -217,9 +220,10 @@ class LoadModelWorker(Worker):
 class ClassifyWorker(Worker):
     """Scan folders, read images and classify them with true early exit, batch by batch.
 
-    Emits ``result`` with a list of :class:`~app.session.Outcome` per batch (unreadable files
-    included, with their reason). The thresholds may change while it runs: each batch uses
-    those in force when it starts.
+    Emits ``result`` with a list of :class:`~app.session.Outcome` as images are decided (unreadable
+    files included, with their reason): an image that needs a later exit comes up to
+    ``MAX_WAIT_BATCHES`` batches after its own. The thresholds may change while it runs: each exit
+    decides with those in force when it runs.
     """
 
     label = "Classifying"
@@ -262,33 +266,55 @@ class ClassifyWorker(Worker):
         items = self._expand()
         total = len(items)
         self.signals.progress.emit(0, total)
-        for start in range(0, total, self.batch_size):
+        waiting: dict[int, Outcome] = {}  # by stream position: images the engine has not decided yet
+        ready: list[Outcome] = []
+        reported = given = 0
+
+        def report() -> None:
+            nonlocal reported
+            if ready:
+                reported += len(ready)
+                self.signals.result.emit(list(ready))
+                self.signals.progress.emit(reported, total)
+                ready.clear()
+
+        def batches() -> Iterator[torch.Tensor]:
+            nonlocal given
+            for start in range(0, total, self.batch_size):
+                report()  # what the engine decided while this batch was being read is shown now
+                if self.cancelled:
+                    return
+                inputs = []
+                for source in items[start:start + self.batch_size]:
+                    if isinstance(source, Pixels):
+                        outcome = Outcome(source, source.name)
+                    else:
+                        path = Path(source)
+                        outcome = Outcome(source, path.name, truth=match_category(path.parent.name, engine.categories))
+                    try:
+                        image = _open(source)
+                        inputs.append(prep.pil_to_uint8(image))  # normalised once per batch below
+                        if isinstance(source, Pixels):
+                            outcome.source = Pixels(source.name, image)
+                        waiting[given] = outcome
+                        given += 1
+                    except ImageLoadError as exc:
+                        outcome.error = str(exc)
+                        ready.append(outcome)
+                    except Exception as exc:  # a decodable image the preprocessing cannot take
+                        outcome.error = f"cannot prepare the image ({one_line(exc)})"
+                        ready.append(outcome)
+                engine.set_thresholds(self.thresholds)
+                if inputs:
+                    yield prep.normalize(torch.stack(inputs))
+
+        for position, result in engine.stream(batches(), max_wait=MAX_WAIT_BATCHES):
             if self.cancelled:
                 return
-            outcomes, inputs = [], []
-            for source in items[start:start + self.batch_size]:
-                if isinstance(source, Pixels):
-                    outcome = Outcome(source, source.name)
-                else:
-                    path = Path(source)
-                    outcome = Outcome(source, path.name, truth=match_category(path.parent.name, engine.categories))
-                try:
-                    image = _open(source)
-                    inputs.append(prep.pil_to_uint8(image))  # normalised once per batch below
-                    if isinstance(source, Pixels):
-                        outcome.source = Pixels(source.name, image)
-                except ImageLoadError as exc:
-                    outcome.error = str(exc)
-                except Exception as exc:  # a decodable image the preprocessing cannot take
-                    outcome.error = f"cannot prepare the image ({one_line(exc)})"
-                outcomes.append(outcome)
-            engine.set_thresholds(self.thresholds)
-            results = iter(engine.classify(prep.normalize(torch.stack(inputs))) if inputs else [])
-            for outcome in outcomes:
-                if outcome.error is None:
-                    outcome.result = next(results)
-            self.signals.result.emit(outcomes)
-            self.signals.progress.emit(min(start + self.batch_size, total), total)
+            outcome = waiting.pop(position)
+            outcome.result = result
+            ready.append(outcome)
+        report()
 
 
 class CompleteWorker(Worker):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import torch
 from PIL import Image
@@ -34,7 +34,7 @@ class ExitResult:
     exit_confidences: list[float]
     exit_predictions: list[int]
     exit_top5: list[list[tuple[int, float]]]
-    ms: float = 0.0  # measured wall time per image in its batch
+    ms: float = 0.0  # wall time of the steps it took part in, each shared equally among their images
     complete: bool = field(default=False)  # True when every exit was computed
 
     def to_json(self) -> dict:
@@ -44,6 +44,26 @@ class ExitResult:
             "exit_confidences": [round(c, 6) for c in self.exit_confidences],
             "exit_predictions": list(self.exit_predictions), "ms": round(self.ms, 3),
         }
+
+
+@dataclass
+class _Track:
+    """What is known of one image so far: its outputs at the exits it has reached."""
+
+    confs: list[float] = field(default_factory=list)
+    preds: list[int] = field(default_factory=list)
+    top5: list[list[tuple[int, float]]] = field(default_factory=list)
+    decided: int = -1  # 0-based exit it leaves at, once known
+    ms: float = 0.0
+
+
+@dataclass
+class _Group:
+    """Images waiting together at the runner's next exit."""
+
+    runner: ExitRunner
+    samples: list[int]  # stream positions, one per row of the runner
+    since: int  # input batch the oldest of them arrived with
 
 
 class EarlyExitEngine:
@@ -80,66 +100,120 @@ class EarlyExitEngine:
     def classify_images(self, images: Sequence[Image.Image], all_exits: bool = False) -> list[ExitResult]:
         return self.classify(self.preprocess(images), all_exits=all_exits)
 
-    @torch.no_grad()
     def classify(self, x: Tensor, all_exits: bool = False) -> list[ExitResult]:
-        """Early exit over the batch ``x`` (normalised ``[N,3,H,W]``). With ``all_exits`` every
-        exit is computed (for caching) while the decision still follows the thresholds."""
-        if len(x) == 0:
-            return []
-        try:
-            return self._classify_on(x, self.device, all_exits)
-        except torch.OutOfMemoryError:
-            if self.device.type != "cpu" and len(x) > 1:
-                torch.cuda.empty_cache() if self.device.type == "cuda" else None
-                self.on_notice(f"out of GPU memory with a batch of {len(x)}: retrying in smaller batches")
-                half = len(x) // 2
-                return self.classify(x[:half], all_exits) + self.classify(x[half:], all_exits)
-            if self.device.type != "cpu":
-                self.on_notice("out of GPU memory for a single image: continuing on the CPU")
-                self.model.to("cpu")
-                return self._classify_on(x, torch.device("cpu"), all_exits)
-            raise
+        """Early exit over the batch ``x`` (normalised ``[N,3,H,W]``), results in input order. With
+        ``all_exits`` every exit is computed (for caching) while the decision still follows the
+        thresholds."""
+        results: list[ExitResult | None] = [None] * len(x)
+        for position, result in self.stream([x], all_exits=all_exits):
+            results[position] = result
+        return results  # type: ignore[return-value]
 
-    def _classify_on(self, x: Tensor, device: torch.device, all_exits: bool) -> list[ExitResult]:
+    @torch.no_grad()
+    def stream(self, batches: Iterable[Tensor], all_exits: bool = False,
+               max_wait: int | None = None) -> Iterator[tuple[int, ExitResult]]:
+        """Early exit over a stream of batches: yields ``(position, result)`` as each image is
+        decided, ``position`` counting images from the first batch on.
+
+        Images that go on past an exit wait there until as many as the largest input batch are
+        waiting (or the stream ends, or, with ``max_wait``, until that many further input batches
+        have arrived): the later exits then run on full batches instead of on the few hard images
+        of each input batch. Which images wait together changes no answer."""
+        tracks: dict[int, _Track] = {}
+        waiting: list[list[_Group]] = [[] for _ in self.exits]
+        pool = 1
+        arrived = 0
+        batch_index = -1
+        for batch_index, x in enumerate(batches):
+            if len(x) == 0:
+                continue
+            pool = max(pool, len(x))
+            samples = list(range(arrived, arrived + len(x)))
+            arrived += len(x)
+            tracks.update((s, _Track()) for s in samples)
+            group = _Group(ExitRunner(self.model, x.to(self.device, non_blocking=True)), samples, batch_index)
+            yield from self._advance(group, tracks, waiting, all_exits)
+            yield from self._run_waiting(tracks, waiting, all_exits,
+                                         lambda groups: (sum(len(g.samples) for g in groups) >= pool or
+                                                         (max_wait is not None and batch_index - groups[0].since >= max_wait)))
+        yield from self._run_waiting(tracks, waiting, all_exits, lambda groups: True)
+
+    def _run_waiting(self, tracks: dict[int, _Track], waiting: list[list[_Group]], all_exits: bool,
+                     ready: Callable[[list[_Group]], bool]) -> Iterator[tuple[int, ExitResult]]:
+        for e in range(1, len(self.exits)):  # in exit order: running one exit feeds the next
+            groups = waiting[e]
+            if groups and ready(groups):
+                waiting[e] = []
+                merged = _Group(ExitRunner.merge([g.runner for g in groups]),
+                                [s for g in groups for s in g.samples], groups[0].since)
+                yield from self._advance(merged, tracks, waiting, all_exits)
+
+    def _advance(self, group: _Group, tracks: dict[int, _Track], waiting: list[list[_Group]],
+                 all_exits: bool) -> Iterator[tuple[int, ExitResult]]:
+        """Run ``group`` to its next exit: yield the images that leave there, queue the others."""
         start = time.perf_counter()
-        n, k = len(x), len(self.exits)
-        runner = ExitRunner(self.model, x.to(device, non_blocking=True))
-        # Per exit, one decision over the batch and one ``tolist``: at batch 1 the dozen small tensor
-        # ops (and per-row indexing) of deciding row by row cost as much as a small exit's arithmetic.
-        active = list(range(n))  # positions in the original batch of the samples still running
-        confs: list[list[float]] = [[] for _ in range(n)]
-        preds: list[list[int]] = [[] for _ in range(n)]
-        top5s: list[list[list[tuple[int, float]]]] = [[] for _ in range(n)]
-        decided = [-1] * n
-        for e in range(k):
-            probs = runner.step().float().softmax(-1).cpu()
-            top_p, top_i = probs.topk(min(5, probs.shape[1]), dim=1)
-            last = e == k - 1
-            passed = leaves(top_p[:, 0], self.thresholds[e], last).tolist()
-            stay = []  # rows of the current batch that go on to the next exit
-            for row, (sample, p, i, ok) in enumerate(zip(active, top_p.tolist(), top_i.tolist(), passed)):
-                confs[sample].append(p[0])
-                preds[sample].append(i[0])
-                top5s[sample].append(list(zip(i, p)))
-                if decided[sample] < 0 and ok:
-                    decided[sample] = e
-                    if not all_exits:
-                        continue
+        e = group.runner.next_exit
+        try:
+            logits = group.runner.step()
+        except torch.OutOfMemoryError:
+            if group.runner.device.type == "cpu":
+                raise
+            yield from self._after_out_of_memory(group, tracks, waiting, all_exits)
+            return
+        probs = logits.float().softmax(-1).cpu()
+        top_p, top_i = probs.topk(min(5, probs.shape[1]), dim=1)
+        last = e == len(self.exits) - 1
+        passed = leaves(top_p[:, 0], self.thresholds[e], last).tolist()
+        finished, stay = [], []
+        for row, (sample, p, i, ok) in enumerate(zip(group.samples, top_p.tolist(), top_i.tolist(), passed)):
+            track = tracks[sample]
+            track.confs.append(p[0])
+            track.preds.append(i[0])
+            track.top5.append(list(zip(i, p)))
+            if track.decided < 0 and ok:
+                track.decided = e
+            if last or (track.decided >= 0 and not all_exits):
+                finished.append(sample)
+            else:
                 stay.append(row)
-            if not stay or last:
-                break
-            if len(stay) < len(active):
-                runner.keep(torch.tensor(stay, dtype=torch.long, device=device))
-                active = [active[row] for row in stay]
-        ms = (time.perf_counter() - start) * 1000 / n
-        results = []
-        for i in range(n):
-            e = decided[i]
-            info = self.exits[e]
-            results.append(ExitResult(
-                class_index=preds[i][e], label=self.categories[preds[i][e]], confidence=confs[i][e],
-                exit=e + 1, flops=info.flops, resolution_path=info.resolution_path,
-                exit_confidences=confs[i], exit_predictions=preds[i], exit_top5=top5s[i],
-                ms=ms, complete=len(confs[i]) == k,
-            ))
-        return results
+        if stay:
+            if len(stay) < len(group.samples):
+                group.runner.keep(torch.tensor(stay, dtype=torch.long))
+                group.samples = [group.samples[row] for row in stay]
+            waiting[e + 1].append(group)
+        # Each image is charged an equal share of every step it took part in.
+        share = (time.perf_counter() - start) * 1000 / (len(finished) + len(stay))
+        for sample in group.samples if stay else ():
+            tracks[sample].ms += share
+        for sample in finished:
+            track = tracks.pop(sample)
+            track.ms += share
+            yield sample, self._result(track)
+
+    def _after_out_of_memory(self, group: _Group, tracks: dict[int, _Track], waiting: list[list[_Group]],
+                             all_exits: bool) -> Iterator[tuple[int, ExitResult]]:
+        device = group.runner.device
+        n = len(group.samples)
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+        if n > 1:
+            self.on_notice(f"out of GPU memory with a batch of {n}: retrying in smaller batches")
+            for part in (torch.arange(n // 2), torch.arange(n // 2, n)):
+                rows = part.tolist()
+                sub = _Group(group.runner.subset(part), [group.samples[r] for r in rows], group.since)
+                yield from self._advance(sub, tracks, waiting, all_exits)
+        else:
+            self.on_notice("out of GPU memory for a single image: continuing on the CPU")
+            self.model.to("cpu")
+            group.runner.to("cpu")
+            yield from self._advance(group, tracks, waiting, all_exits)
+
+    def _result(self, track: _Track) -> ExitResult:
+        e = track.decided
+        info = self.exits[e]
+        return ExitResult(
+            class_index=track.preds[e], label=self.categories[track.preds[e]], confidence=track.confs[e],
+            exit=e + 1, flops=info.flops, resolution_path=info.resolution_path,
+            exit_confidences=track.confs, exit_predictions=track.preds, exit_top5=track.top5,
+            ms=track.ms, complete=len(track.confs) == len(self.exits),
+        )

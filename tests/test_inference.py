@@ -11,7 +11,7 @@ import torch
 from app.session import Outcome, Session
 
 from ranet import EarlyExitEngine, load_model
-from ranet.model import fold_batchnorm
+from ranet.model import ExitRunner, fold_batchnorm
 from ranet.flops import exit_infos
 from ranet.policies import (budgeted_thresholds, exits_for_thresholds, leaves, single_threshold_for_budget,
                             thresholds_for_budget)
@@ -104,6 +104,44 @@ def test_batched_equals_one_by_one_and_full_forward(model, batch):
         assert a.class_index == int(full[a.exit - 1][i].argmax())
 
 
+def _exit2_batch_sizes(engine, batches, **kwargs):
+    sizes = []
+    handle = engine.model.classifier[1].register_forward_hook(lambda m, inp, out: sizes.append(inp[0].shape[0]))
+    try:
+        return list(engine.stream(batches, **kwargs)), sizes
+    finally:
+        handle.remove()
+
+
+def test_stream_pools_the_images_that_go_on_and_changes_no_answer(model, batch):
+    _, confs = _full(model, batch)
+    t = _middle(confs[:, 0])  # about half the images go on past exit 1
+    engine = EarlyExitEngine(model, [t] + [1.01] * (model.num_exits - 1))
+    quarters = [batch[i : i + 4] for i in range(0, len(batch), 4)]
+    streamed, sizes = _exit2_batch_sizes(engine, quarters)
+    assert sorted(p for p, _ in streamed) == list(range(len(batch)))  # each image once
+    by_position = dict(streamed)
+    one_by_one = [r for q in quarters for r in engine.classify(q)]
+    assert [(r.exit, r.class_index) for r in one_by_one] == [(by_position[i].exit, by_position[i].class_index)
+                                                              for i in range(len(batch))]
+    going_on = sum(r.exit > 1 for r in one_by_one)
+    # Exit 2 ran on pools of at least a batch's worth (4), the rest at the end of the stream.
+    assert sum(sizes) == going_on and all(n >= 4 for n in sizes[:-1])
+    assert len(sizes) < sum(any(r.exit > 1 for r in engine.classify(q)) for q in quarters)
+    # max_wait=0: nothing waits for later batches, exit 2 runs once per batch that has images going on.
+    _, unpooled = _exit2_batch_sizes(engine, quarters, max_wait=0)
+    assert unpooled == [n for n in (sum(r.exit > 1 for r in engine.classify(q)) for q in quarters) if n]
+
+
+def test_stream_charges_each_image_the_steps_it_took(model, batch):
+    _, confs = _full(model, batch)
+    engine = EarlyExitEngine(model, [_middle(confs[:, 0])] + [1.01] * (model.num_exits - 1))
+    results = engine.classify(batch)
+    early = [r.ms for r in results if r.exit == 1]
+    late = [r.ms for r in results if r.exit == model.num_exits]
+    assert early and late and max(early) < min(late)
+
+
 def test_all_exits_mode_computes_everything_but_decides_the_same(model, batch):
     engine = EarlyExitEngine(model, 0.12)
     lazy, eager = engine.classify(batch), engine.classify(batch, all_exits=True)
@@ -174,30 +212,51 @@ def test_budget_calibration_takes_one_threshold_only_where_it_scores_higher():
     assert family == "geometric" and thresholds == thresholds_for_budget(conf, flops, 20)
 
 
-def test_out_of_gpu_memory_falls_back_to_smaller_batches_then_cpu(model, batch):
-    notices: list[str] = []
+def _pretend_gpu(monkeypatch, fits: int) -> dict:
+    """Runners report a GPU that cannot hold a step of more than ``fits`` images, until the engine
+    moves its model to the CPU (``state["gpu"]`` turns False then)."""
+    state = {"gpu": True}
+    real_step = ExitRunner.step
 
-    class FakeGpuEngine(EarlyExitEngine):
-        """Pretends to be on a GPU that cannot hold more than 4 images."""
+    def step(self):
+        if state["gpu"] and self.batch_size > fits:
+            raise torch.OutOfMemoryError("CUDA out of memory")
+        return real_step(self)
 
-        on_gpu = True
+    monkeypatch.setattr(ExitRunner, "step", step)
+    monkeypatch.setattr(ExitRunner, "device", property(
+        lambda self: torch.device("cuda") if state["gpu"] else torch.device("cpu")))
+    return state
 
-        @property
-        def device(self):
-            return torch.device("cuda") if self.on_gpu else torch.device("cpu")
 
-        def _classify_on(self, x, device, all_exits):
-            if device.type == "cuda":
-                if len(x) > 4:
-                    raise torch.OutOfMemoryError("CUDA out of memory")
-                device = torch.device("cpu")
-            return super()._classify_on(x, device, all_exits)
-
+def test_out_of_gpu_memory_falls_back_to_smaller_batches(model, batch, monkeypatch):
     expected = EarlyExitEngine(model, 0.12).classify(batch)
-    engine = FakeGpuEngine(model, 0.12, on_notice=notices.append)
-    got = engine.classify(batch)
+    _pretend_gpu(monkeypatch, fits=4)
+    notices: list[str] = []
+    got = EarlyExitEngine(model, 0.12, on_notice=notices.append).classify(batch)
     assert [(r.exit, r.class_index) for r in got] == [(r.exit, r.class_index) for r in expected]
     assert notices and "smaller batches" in notices[0]
+
+
+def test_out_of_gpu_memory_for_one_image_continues_on_the_cpu(model, batch, monkeypatch):
+    expected = EarlyExitEngine(model, 0.12).classify(batch)
+    state = _pretend_gpu(monkeypatch, fits=0)
+    notices: list[str] = []
+    engine = EarlyExitEngine(model, 0.12, on_notice=notices.append)
+    engine.model.to = lambda device: state.update(gpu=False)  # the CPU copy is already on the CPU
+    got = engine.classify(batch)
+    assert [(r.exit, r.class_index) for r in got] == [(r.exit, r.class_index) for r in expected]
+    assert notices[-1] == "out of GPU memory for a single image: continuing on the CPU"
+    assert not state["gpu"]
+
+
+def test_out_of_memory_on_the_cpu_is_not_hidden(model, batch, monkeypatch):
+    def step(self):
+        raise torch.OutOfMemoryError("out of memory")
+
+    monkeypatch.setattr(ExitRunner, "step", step)
+    with pytest.raises(torch.OutOfMemoryError):
+        EarlyExitEngine(model, 0.12).classify(batch)
 
 
 def test_folded_batchnorm_gives_the_same_outputs_without_batchnorm_layers(model, batch):

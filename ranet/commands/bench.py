@@ -30,7 +30,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -121,10 +121,12 @@ def _static_pass(net: nn.Module, batches: Sequence[Tensor], device: torch.device
 
 
 def _dynamic_pass(engine: EarlyExitEngine, batches: Sequence[Tensor]) -> list[ExitResult]:
-    results: list[ExitResult] = []
-    for batch in batches:
-        results.extend(engine.classify(batch))
-    return results
+    """Early exit over the batches as one stream (the images going on are pooled across batches),
+    results in input order."""
+    results: list[ExitResult | None] = [None] * sum(len(b) for b in batches)
+    for position, result in engine.stream(batches):
+        results[position] = result
+    return results  # type: ignore[return-value]
 
 
 def _timed(fn: Callable[[], object], device: torch.device) -> tuple[float, object]:
@@ -320,9 +322,11 @@ def _folder_case(engine: EarlyExitEngine, prep: Preprocessing, folder: Path, bat
     start = time.perf_counter()
     paths = list(scan_images([folder]))
     chunks = iter([paths[i : i + batch_size] for i in range(0, len(paths), batch_size)])
-    results: list[tuple[Path, ExitResult]] = []
+    inputs: list[Path] = []  # the path of every image given to the engine, in stream order
     failed = 0
-    with ThreadPoolExecutor(workers) as pool:
+
+    def batches(pool: ThreadPoolExecutor) -> Iterator[Tensor]:
+        nonlocal failed
         # At most ``workers + 1`` batches decoded ahead, so memory stays flat on a big folder.
         pending = deque(pool.submit(decode, chunk) for chunk in islice(chunks, workers + 1))
         while pending:
@@ -332,7 +336,11 @@ def _folder_case(engine: EarlyExitEngine, prep: Preprocessing, folder: Path, bat
                 pending.append(pool.submit(decode, following))
             failed += bad
             if x is not None:
-                results.extend(zip(kept, engine.classify(x)))
+                inputs.extend(kept)
+                yield x
+
+    with ThreadPoolExecutor(workers) as pool:
+        results = [(inputs[position], result) for position, result in engine.stream(batches(pool))]
     seconds = time.perf_counter() - start
     correct = sum(r.class_index == int(p.stem.rsplit("_", 1)[1]) for p, r in results)
     n = len(paths)

@@ -13,7 +13,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import torch
 from torch import Tensor
@@ -137,29 +137,32 @@ def _cmd_classify(args: argparse.Namespace) -> int:
                   f"{result.flops / 1e6:.2f} MFLOPs via {' -> '.join(result.resolution_path)} "
                   f"{result.ms:.1f} ms", flush=True)
 
-    batch: list[tuple[Path, Tensor, float]] = []  # path, model input, ms spent reading it
+    read: list[tuple[Path, float]] = []  # per image given to the engine: its path, ms spent reading it
 
-    def flush() -> None:
+    def batches() -> Iterator[Tensor]:
+        batch: list[Tensor] = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's warnings about files it copes with; failures are reported
+            for path in scan_images(args.paths):
+                start = time.perf_counter()
+                try:
+                    # Turned into a model input at once: a batch of large decoded photos would not fit in memory.
+                    batch.append(model.transform(load_image(path)))
+                except ImageLoadError as exc:
+                    report(path, error=str(exc))
+                    continue
+                read.append((path, (time.perf_counter() - start) * 1000))
+                if len(batch) >= args.batch_size:
+                    yield torch.stack(batch)
+                    batch = []
         if batch:
-            for (path, _, prep_ms), res in zip(batch, engine.classify(torch.stack([x for _, x, _ in batch]))):
-                res.ms += prep_ms
-                report(path, res)
-            batch.clear()
+            yield torch.stack(batch)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Pillow's warnings about files it copes with; failures are reported
-        for path in scan_images(args.paths):
-            start = time.perf_counter()
-            try:
-                # Turned into a model input at once: a batch of large decoded photos would not fit in memory.
-                x = model.transform(load_image(path))
-            except ImageLoadError as exc:
-                report(path, error=str(exc))
-                continue
-            batch.append((path, x, (time.perf_counter() - start) * 1000))
-            if len(batch) >= args.batch_size:
-                flush()
-    flush()
+    # Lines come out as images are decided: an image that needs a later exit waits there for others.
+    for position, result in engine.stream(batches()):
+        path, read_ms = read[position]
+        result.ms += read_ms
+        report(path, result)
     return 1 if failures else 0
 
 
