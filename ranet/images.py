@@ -4,6 +4,7 @@ person understands; folder scans skip system junk and never loop on symbolic lin
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat
 from pathlib import Path
@@ -27,8 +28,8 @@ IMAGE_EXTENSIONS = {ext.lower() for ext, fmt in Image.registered_extensions().it
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 
-def _is_junk(path: Path) -> bool:
-    name = path.name.lower()
+def _is_junk(name: str) -> bool:
+    name = name.lower()
     return name in JUNK_NAMES or name.startswith("._")
 
 
@@ -62,14 +63,20 @@ def load_image(path: str | Path) -> Image.Image:
         raise ImageLoadError(f"unsupported colour mode ({image.mode})") from None
 
 
-def _formats(path: Path) -> list[str]:
+def _formats(path: Path) -> tuple[str, ...]:
     """The formats tried, the one the file's extension names first: most files are what their
     name says, and each plugin tried before the right one costs about a decoding's time."""
+    return _formats_for(path.suffix.lower(), len(Image.OPEN))
+
+
+@functools.lru_cache(maxsize=256)
+def _formats_for(extension: str, _plugins: int) -> tuple[str, ...]:
+    # Keyed on the number of plugins too: one registered later must not be missed.
     formats = sorted(set(Image.OPEN) - REFUSED_FORMATS)
-    named = Image.registered_extensions().get(path.suffix.lower())
+    named = Image.registered_extensions().get(extension)
     if named in formats:
         formats.insert(0, formats.pop(formats.index(named)))
-    return formats
+    return tuple(formats)
 
 
 def _check_file(path: Path) -> None:
@@ -183,7 +190,7 @@ def scan_images(paths: Iterable[str | Path]) -> Iterator[Path]:
         root = Path(root)
         if _is_folder(root):
             yield from _walk(root, seen)
-        elif not _is_junk(root):
+        elif not _is_junk(root.name):
             yield from _once(root, seen)
 
 
@@ -241,7 +248,7 @@ def _listing(folder: Path, seen: set[str], tree: str) -> Iterator[tuple[Path, bo
         yield folder, False
         return
     for entry in entries:
-        if entry.name.startswith(".") or _is_junk(Path(entry.name)):
+        if entry.name.startswith(".") or _is_junk(entry.name):
             continue
         try:
             is_dir = entry.is_dir()  # follows links
@@ -249,5 +256,13 @@ def _listing(folder: Path, seen: set[str], tree: str) -> Iterator[tuple[Path, bo
             is_dir = False
         if is_dir:
             yield Path(entry.path), True
-        elif Path(entry.name).suffix.lower() in IMAGE_EXTENSIONS:
-            yield from ((path, False) for path in _once(Path(entry.path), seen))
+        elif os.path.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS:
+            if entry.is_symlink():
+                yield from ((path, False) for path in _once(Path(entry.path), seen))
+                continue
+            # Not a link, in a folder whose real path is known: resolving it again would cost a
+            # system call per part of the path, for every file.
+            path = os.path.join(real, entry.name)
+            if path not in seen:
+                seen.add(path)
+                yield Path(path), False
