@@ -21,6 +21,7 @@ _API = {
     "inference": ["EarlyExitEngine", "ExitResult"],
     "model": ["ExitRunner", "RANet", "build_model", "fold_batchnorm"],
     "policies": ["exits_for_thresholds", "leaves"],
+    "reading": ["read_batches"],
     "weights": ["WeightsRecord", "default_weights_path", "save_weights"],
 }
 _MODULE_OF = {name: module for module, names in _API.items() for name in names}

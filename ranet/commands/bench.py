@@ -26,9 +26,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
-from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -41,11 +38,12 @@ from ..allocator import tune_allocator
 from ..checkpoints import load_model
 from ..datasets import ImageSet, load_dataset, train_val_split
 from ..errors import UsageError
-from ..images import ImageLoadError, load_image, scan_images
+from ..images import scan_images
 from ..inference import EarlyExitEngine, ExitResult
 from ..metrics import ExitOutputs, predict_exits
 from ..model import ExitRunner, RANet, fold_batchnorm
 from ..policies import exits_for_thresholds
+from ..reading import DECODE_WORKERS, read_batches
 from ..transforms import Preprocessing
 from .options import check_threshold, device_option
 
@@ -79,7 +77,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the large batch (default: 256 on CPU, 1024 on a GPU)")
     p.add_argument("--folder-images", type=int, default=10_000,
                    help="PNG files written and classified end to end (default: 10000; 0 skips)")
-    p.add_argument("--workers", type=int, default=2, help="decoding threads for the folder (default: 2)")
+    p.add_argument("--workers", type=int, default=DECODE_WORKERS,
+                   help=f"decoding threads for the folder (default: {DECODE_WORKERS})")
     p.add_argument("--threshold", type=float, default=None,
                    help="time this global threshold instead of the one calibrated on the validation images")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
@@ -306,41 +305,23 @@ def _write_pngs(folder: Path, data: ImageSet, count: int) -> None:
 
 def _folder_case(engine: EarlyExitEngine, prep: Preprocessing, folder: Path, batch_size: int,
                  workers: int) -> dict:
-    """Scan, decode, preprocess and classify every PNG in ``folder``: the clock runs from the scan
-    to the last result. Decoding runs ahead in threads while the model (which releases the GIL
-    inside its kernels) works on the previous batch."""
-    def decode(paths: list[Path]) -> tuple[list[Path], Tensor | None, int]:
-        kept, tensors, failed = [], [], 0
-        for path in paths:
-            try:
-                tensors.append(prep.pil_to_uint8(load_image(path)))
-                kept.append(path)
-            except ImageLoadError:
-                failed += 1
-        return kept, (prep.normalize(torch.stack(tensors)) if tensors else None), failed
-
+    """Scan, decode, preprocess and classify every PNG in ``folder`` as ``ranet classify`` does
+    (:func:`~ranet.reading.read_batches` into the engine's stream): the clock runs from the scan
+    to the last result."""
     start = time.perf_counter()
     paths = list(scan_images([folder]))
-    chunks = iter([paths[i : i + batch_size] for i in range(0, len(paths), batch_size)])
     inputs: list[Path] = []  # the path of every image given to the engine, in stream order
     failed = 0
 
-    def batches(pool: ThreadPoolExecutor) -> Iterator[Tensor]:
+    def batches() -> Iterator[Tensor]:
         nonlocal failed
-        # At most ``workers + 1`` batches decoded ahead, so memory stays flat on a big folder.
-        pending = deque(pool.submit(decode, chunk) for chunk in islice(chunks, workers + 1))
-        while pending:
-            kept, x, bad = pending.popleft().result()
-            following = next(chunks, None)
-            if following is not None:
-                pending.append(pool.submit(decode, following))
-            failed += bad
-            if x is not None:
-                inputs.extend(kept)
-                yield x
+        for batch in read_batches(paths, prep, batch_size, workers):
+            failed += len(batch.failures)
+            if batch.inputs is not None:
+                inputs.extend(batch.paths)
+                yield batch.inputs
 
-    with ThreadPoolExecutor(workers) as pool:
-        results = [(inputs[position], result) for position, result in engine.stream(batches(pool))]
+    results = [(inputs[position], result) for position, result in engine.stream(batches())]
     seconds = time.perf_counter() - start
     correct = sum(r.class_index == int(p.stem.rsplit("_", 1)[1]) for p, r in results)
     n = len(paths)

@@ -10,12 +10,10 @@ import argparse
 import json
 import shlex
 import sys
-import time
 import warnings
 from pathlib import Path
 from typing import Iterator, Sequence
 
-import torch
 from torch import Tensor
 
 from ..allocator import tune_allocator
@@ -23,8 +21,9 @@ from ..checkpoints import load_model
 from ..config import PRESETS, RANetConfig, parse_args_txt, preset
 from ..errors import RANetError, UsageError
 from ..flops import exit_infos
-from ..images import ImageLoadError, load_image, scan_images
+from ..images import scan_images
 from ..inference import EarlyExitEngine, ExitResult
+from ..reading import read_batches
 from ..weights import WeightsRecord
 from . import average, bench, evaluate, train
 from .options import check_threshold, device_option
@@ -140,29 +139,20 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     read: list[tuple[Path, float]] = []  # per image given to the engine: its path, ms spent reading it
 
     def batches() -> Iterator[Tensor]:
-        batch: list[Tensor] = []
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Pillow's warnings about files it copes with; failures are reported
-            for path in scan_images(args.paths):
-                start = time.perf_counter()
-                try:
-                    # Turned into a model input at once: a batch of large decoded photos would not fit in memory.
-                    batch.append(model.transform(load_image(path)))
-                except ImageLoadError as exc:
-                    report(path, error=str(exc))
-                    continue
-                read.append((path, (time.perf_counter() - start) * 1000))
-                if len(batch) >= args.batch_size:
-                    yield torch.stack(batch)
-                    batch = []
-        if batch:
-            yield torch.stack(batch)
+        for batch in read_batches(scan_images(args.paths), model.transform, args.batch_size):
+            for path, reason in batch.failures:
+                report(path, error=reason)
+            if batch.inputs is not None:
+                read.extend(zip(batch.paths, batch.read_ms))
+                yield batch.inputs
 
-    # Lines come out as images are decided: an image that needs a later exit waits there for others.
-    for position, result in engine.stream(batches()):
-        path, read_ms = read[position]
-        result.ms += read_ms
-        report(path, result)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow's warnings about files it copes with; failures are reported
+        # Lines come out as images are decided: an image that needs a later exit waits there for others.
+        for position, result in engine.stream(batches()):
+            path, read_ms = read[position]
+            result.ms += read_ms
+            report(path, result)
     return 1 if failures else 0
 
 

@@ -1,0 +1,48 @@
+"""Files to model inputs for the commands: batches in scan order, unreadable files reported with
+their reason, the same tensors whether decoded ahead in threads or inline."""
+
+from __future__ import annotations
+
+import torch
+
+from ranet.datasets import get_preprocessing
+from ranet.images import load_image, scan_images
+from ranet.reading import read_batches
+
+from testsupport import SAMPLES
+
+
+def _folder(tmp_path):
+    for i, src in enumerate(sorted((SAMPLES / "Bag").glob("*.png"))[:5]):
+        (tmp_path / f"{i}.png").write_bytes(src.read_bytes())
+    (tmp_path / "2b.png").write_bytes(b"not a png")
+    return list(scan_images([tmp_path]))
+
+
+def test_batches_keep_scan_order_and_report_unreadable_files(tmp_path):
+    paths = _folder(tmp_path)
+    prep = get_preprocessing("fashion-mnist")
+    batches = list(read_batches(paths, prep, batch_size=2, workers=2))
+    assert [len(b.paths) + len(b.failures) for b in batches] == [2, 2, 2]
+    assert [p for b in batches for p in b.paths] == [p for p in paths if p.name != "2b.png"]
+    assert [(p.name, reason) for b in batches for p, reason in b.failures] == [
+        ("2b.png", "not an image file, or an image format that cannot be read")]
+    for b in batches:
+        assert b.inputs.shape == (len(b.paths), 3, 32, 32) and len(b.read_ms) == len(b.paths)
+        expected = torch.stack([prep(load_image(p)) for p in b.paths])
+        assert torch.equal(b.inputs, expected)
+
+
+def test_threads_and_inline_reading_agree(tmp_path):
+    paths = _folder(tmp_path)
+    prep = get_preprocessing("fashion-mnist")
+    ahead = list(read_batches(iter(paths), prep, batch_size=4, workers=2))
+    inline = list(read_batches(iter(paths), prep, batch_size=4, workers=0))
+    assert [b.paths for b in ahead] == [b.paths for b in inline]
+    assert all(torch.equal(a.inputs, b.inputs) for a, b in zip(ahead, inline))
+
+
+def test_a_batch_of_unreadable_files_has_no_inputs(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"")
+    [batch] = read_batches([tmp_path / "a.png"], get_preprocessing("fashion-mnist"), batch_size=8)
+    assert batch.inputs is None and batch.failures == [(tmp_path / "a.png", "empty file")]
