@@ -41,7 +41,7 @@ from ..errors import UsageError
 from ..images import scan_images
 from ..inference import EarlyExitEngine, ExitResult
 from ..metrics import ExitOutputs, predict_exits
-from ..model import ExitRunner, RANet, fold_batchnorm
+from ..model import ExitRunner, RANet
 from ..policies import exits_for_thresholds
 from ..reading import DECODE_WORKERS, read_batches
 from ..transforms import Preprocessing
@@ -376,8 +376,10 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     large = args.batch_size or (256 if device.type == "cpu" else 1024)
 
-    # The engine classifies with folded BatchNorms; the full network is timed the same way.
-    model = fold_batchnorm(load_model(args.weights, config=args.config, device=device))
+    # The engine classifies with folded BatchNorms; the full network is timed the same way, on the
+    # engine's copy. (Built from the loaded network, whose exits' FLOPs it counts in one pass.)
+    engine = EarlyExitEngine(load_model(args.weights, config=args.config, device=device))
+    model = engine.model
     meta, prep = model.meta, model.transform
     test = load_dataset("fashion-mnist", args.data_root, "test")
     if len(meta.categories) != len(test.classes):
@@ -399,7 +401,7 @@ def run(args: argparse.Namespace) -> int:
                   f"network's there")
     else:
         threshold, policy = args.threshold, "single global threshold given with --threshold"
-    engine = EarlyExitEngine(model, threshold)
+    engine.set_thresholds(threshold)
 
     baselines, baseline_note = ({}, "skipped: --no-baselines") if args.no_baselines else _static_baselines(device, x)
     cases = []
