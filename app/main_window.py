@@ -10,7 +10,7 @@ import logging
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QObject, QStandardPaths, Qt, QTimer
+from PySide6.QtCore import QMimeData, QModelIndex, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragLeaveEvent, QDropEvent, QImage, QResizeEvent
 from PySide6.QtWidgets import (QApplication, QDialog, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
                                QSplitter, QToolButton, QVBoxLayout, QWidget)
@@ -25,6 +25,7 @@ from .settings import Settings
 from .widgets import (AboutDialog, BudgetPicker, ClassBreakdown, ConfusionMatrix, DetailPanel, FilterBar, FittingScrollArea, ModelCardDialog, PlotsPanel,
                       RecentModelsMenu, ResultsView, ThresholdSlider)
 from .widgets.drop_hint import DropHint
+from .widgets.panes import Panes
 from .workers import LoadedModel, Pixels
 
 log = logging.getLogger(__name__)
@@ -107,16 +108,7 @@ class MainWindow(QMainWindow):
         top.setStretchFactor(0, 5)
         top.setStretchFactor(1, 6)
         top.setSizes([780, 760])
-        main = QSplitter(Qt.Orientation.Vertical, self)
-        main.addWidget(top)
-        main.addWidget(self.plots)
-        main.setSizes([640, 260])
-        main.splitterMoved.connect(self._split_by_user)
-        main.installEventFilter(self)  # its own resizes (the window's layout settles after the window's)
-        self.panes = main
-        self._user_split = False
-        self._presenting = False
-        self._normal_split: tuple[list[int], bool] | None = None  # the divider before presentation mode
+        self.panes = Panes(top, self.plots, self.detail, self)
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -126,7 +118,7 @@ class MainWindow(QMainWindow):
         policy.addWidget(self.slider, 1)
         policy.addWidget(self.budget_picker)
         layout.addLayout(policy)
-        layout.addWidget(main, 1)
+        layout.addWidget(self.panes, 1)
         self.setCentralWidget(central)
 
     def _build_menus(self) -> None:
@@ -521,46 +513,10 @@ class MainWindow(QMainWindow):
         """A short window (for its fonts) gets the compact detail panel."""
         self.detail.set_compact(self.height() < COMPACT_BELOW_PX * theme.font_scale())
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.panes and event.type() == QEvent.Type.Resize:
-            # Filters see the event before the splitter has shared out its new height.
-            self._fit_panes(event.size().height() - self.panes.handleWidth())
-        return super().eventFilter(watched, event)
-
-    def _split_by_user(self) -> None:
-        self._user_split = True
-        if not self._presenting:
-            self._normal_split = None
-
-    def _fit_panes(self, total: int) -> None:
-        """The divider for ``total`` pixels: where it was before presentation mode whenever the
-        window is at that size again (until the user drags it), else shared out (likewise)."""
-        if self._normal_split is not None and not self._presenting and sum(self._normal_split[0]) == total:
-            # Kept, not forgotten: a re-layout queued by the mode change may come after this.
-            self.panes.setSizes(self._normal_split[0])
-        elif not self._user_split:
-            self._share_height(total)
-
-    def _share_height(self, total: int) -> None:
-        """Height goes to the selected image first (its path through the network is the story):
-        the detail panel asks for half-way between its minimum and its preferred height, the plots
-        get the rest, between their minimum and 260 px at normal font size. Applies until the user
-        drags the divider."""
-        least = self.plots.minimumSizeHint().height()
-        if total < least + self.panes.widget(0).minimumSizeHint().height():
-            return  # not laid out yet
-        detail = (self.detail.minimumSizeHint().height() + self.detail.sizeHint().height()) // 2
-        plots = min(round(260 * theme.font_scale()), max(least, total - detail))
-        self.panes.setSizes([total - plots, plots])
-
     # -- booth -----------------------------------------------------------------------------
     def set_presentation(self, on: bool) -> None:
         """Full screen and larger fonts, or back to the window as it was, divider included."""
-        if on:
-            self._normal_split = (self.panes.sizes(), self._user_split)
-        elif self._normal_split is not None:
-            self._user_split = self._normal_split[1]
-        self._presenting = on
+        self.panes.set_presenting(on)
         theme.apply(QApplication.instance(), presentation=on, screen_height=self.screen().geometry().height())
         self.showFullScreen() if on else self.showNormal()
         QTimer.singleShot(0, self._relayout)  # once the new fonts are laid out (the size may not change)
@@ -568,7 +524,7 @@ class MainWindow(QMainWindow):
     def _relayout(self) -> None:
         """The detail panel's compactness and the divider, for the window's fonts and size."""
         self._fit_detail()
-        self._fit_panes(self.panes.height() - self.panes.handleWidth())
+        self.panes.refit()
 
     def set_auto_demo(self, on: bool) -> None:
         self.auto_demo.set_enabled(on)
