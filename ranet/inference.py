@@ -144,7 +144,7 @@ class EarlyExitEngine:
             groups = waiting[e]
             if groups and ready(groups):
                 waiting[e] = []
-                merged = _Group(ExitRunner.merge([g.runner for g in groups]),
+                merged = _Group(ExitRunner.merge([self._on_model_device(g.runner) for g in groups]),
                                 [s for g in groups for s in g.samples], groups[0].since)
                 yield from self._advance(merged, tracks, waiting, all_exits)
 
@@ -153,6 +153,7 @@ class EarlyExitEngine:
         """Run ``group`` to its next exit: yield the images that leave there, queue the others."""
         start = time.perf_counter()
         e = group.runner.next_exit
+        self._on_model_device(group.runner)
         try:
             logits = group.runner.step()
         except torch.OutOfMemoryError:
@@ -176,14 +177,15 @@ class EarlyExitEngine:
                 finished.append(sample)
             else:
                 stay.append(row)
-        if stay:
-            if len(stay) < len(group.samples):
+        staying = [group.samples[row] for row in stay]
+        if staying:
+            if len(staying) < len(group.samples):
                 group.runner.keep(torch.tensor(stay, dtype=torch.long))
-                group.samples = [group.samples[row] for row in stay]
+                group.samples = staying
             waiting[e + 1].append(group)
         # Each image is charged an equal share of every step it took part in.
-        share = (time.perf_counter() - start) * 1000 / (len(finished) + len(stay))
-        for sample in group.samples if stay else ():
+        share = (time.perf_counter() - start) * 1000 / (len(finished) + len(staying))
+        for sample in staying:
             tracks[sample].ms += share
         for sample in finished:
             track = tracks.pop(sample)
@@ -207,6 +209,10 @@ class EarlyExitEngine:
             self.model.to("cpu")
             group.runner.to("cpu")
             yield from self._advance(group, tracks, waiting, all_exits)
+
+    def _on_model_device(self, runner: ExitRunner) -> ExitRunner:
+        """``runner`` where the model is (images waiting on a GPU when it fell back to the CPU)."""
+        return runner if runner.device == self.device else runner.to(self.device)
 
     def _result(self, track: _Track) -> ExitResult:
         e = track.decided
