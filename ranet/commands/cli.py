@@ -136,21 +136,23 @@ def _cmd_classify(args: argparse.Namespace) -> int:
                   f"{result.flops / 1e6:.2f} MFLOPs via {' -> '.join(result.resolution_path)} "
                   f"{result.ms:.1f} ms", flush=True)
 
-    read: list[tuple[Path, float]] = []  # per image given to the engine: its path, ms spent reading it
+    waiting: dict[int, tuple[Path, float]] = {}  # by stream position: path, ms spent reading it
 
     def batches() -> Iterator[Tensor]:
+        given = 0
         for batch in read_batches(scan_images(args.paths), model.transform, args.batch_size):
             for path, reason in batch.failures:
                 report(path, error=reason)
             if batch.inputs is not None:
-                read.extend(zip(batch.paths, batch.read_ms))
+                waiting.update(enumerate(zip(batch.paths, batch.read_ms), start=given))
+                given += len(batch.paths)
                 yield batch.inputs
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pillow's warnings about files it copes with; failures are reported
         # Lines come out as images are decided: an image that needs a later exit waits there for others.
         for position, result in engine.stream(batches()):
-            path, read_ms = read[position]
+            path, read_ms = waiting.pop(position)
             result.ms += read_ms
             report(path, result)
     return 1 if failures else 0
