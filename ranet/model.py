@@ -258,7 +258,7 @@ def _rows(t: Tensor, index: Tensor) -> Tensor:
     """``t.index_select(0, index)`` in ``t``'s memory format. On a channels-last tensor each sample
     is one contiguous block, so the rows are picked from the NHWC view: a copy per sample, where
     index_select would return NCHW (and every convolution after it copy back) and ``t[index]``
-    gathers element by element (5x slower)."""
+    gathers element by element (3x slower)."""
     if t.dim() == 4 and not t.is_contiguous() and t.is_contiguous(memory_format=torch.channels_last):
         return t.permute(0, 2, 3, 1).index_select(0, index).permute(0, 3, 1, 2)
     return t.index_select(0, index)
@@ -330,14 +330,10 @@ class ExitRunner:
         if any(r.next_exit != first.next_exit or r.model is not first.model for r in runners):
             raise ValueError("only runners of one model waiting at the same exit can be merged")
         merged = copy.copy(first)
-
-        def cat(tensors: Sequence[Tensor]) -> Tensor:
-            return torch.cat(list(tensors))
-
-        merged._stem = [cat(ts) for ts in zip(*(r._stem for r in runners))]
-        merged._x = cat([r._x for r in runners])
-        merged._coarser = [[cat(ts) for ts in zip(*feats)] for feats in zip(*(r._coarser for r in runners))]
-        merged._current = [[cat(ts) for ts in zip(*feats)] for feats in zip(*(r._current for r in runners))]
+        merged._stem = [torch.cat(ts) for ts in zip(*(r._stem for r in runners))]
+        merged._x = torch.cat([r._x for r in runners])
+        merged._coarser = [[torch.cat(ts) for ts in zip(*feats)] for feats in zip(*(r._coarser for r in runners))]
+        merged._current = [[torch.cat(ts) for ts in zip(*feats)] for feats in zip(*(r._current for r in runners))]
         return merged
 
     def step(self) -> Tensor:

@@ -63,3 +63,35 @@ def test_args_txt_of_the_fixture():
     cfg = parse_args_txt(DATA / "tiny_cifar_fixture.args.txt")
     assert cfg == RANetConfig.from_dict(REFERENCE_CONFIGS["tiny_cifar_fixture"])
     assert cfg.num_classes == 10 and cfg.num_exits == 6
+
+
+def test_runners_merge_split_and_survive_a_failed_step(tiny_weights):
+    from ranet.model import ExitRunner, fold_batchnorm
+
+    model = fold_batchnorm(load_model(tiny_weights, device="cpu"))
+    torch.manual_seed(0)
+    x = torch.randn(6, 3, 32, 32)
+    with torch.no_grad():
+        whole = list(ExitRunner(model, x))
+        first, second = ExitRunner(model, x[:2]), ExitRunner(model, x[2:])
+        first.step(), second.step()
+        merged = ExitRunner.merge([first, second])
+        later = [merged.step() for _ in range(model.num_exits - 1)]
+        for a, b in zip(whole[1:], later):
+            torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-5)
+
+        runner = ExitRunner(model, x)
+        runner.step()
+        part = runner.subset(torch.tensor([4, 1]))
+        assert part.batch_size == 2 and runner.batch_size == 6
+        torch.testing.assert_close(part.step(), whole[1][[4, 1]], rtol=1e-5, atol=1e-5)
+        with pytest.raises(ValueError):
+            ExitRunner.merge([runner, part])  # waiting at different exits
+
+        broken = model.classifier[1].linear
+        model.classifier[1].linear = None  # the step fails half-way
+        with pytest.raises(TypeError):
+            runner.step()
+        model.classifier[1].linear = broken
+        assert runner.next_exit == 1  # left as it was: the step can be retried
+        torch.testing.assert_close(runner.step(), whole[1], rtol=1e-5, atol=1e-5)
