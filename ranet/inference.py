@@ -104,8 +104,12 @@ class EarlyExitEngine:
         """Early exit over the batch ``x`` (normalised ``[N,3,H,W]``), results in input order. With
         ``all_exits`` every exit is computed (for caching) while the decision still follows the
         thresholds."""
-        results: list[ExitResult | None] = [None] * len(x)
-        for position, result in self.stream([x], all_exits=all_exits):
+        return self.classify_batches([x], all_exits=all_exits)
+
+    def classify_batches(self, batches: Sequence[Tensor], all_exits: bool = False) -> list[ExitResult]:
+        """:meth:`stream` over ``batches``, every result in input order."""
+        results: list[ExitResult | None] = [None] * sum(len(x) for x in batches)
+        for position, result in self.stream(batches, all_exits=all_exits):
             results[position] = result
         return results  # type: ignore[return-value]
 

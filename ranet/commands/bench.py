@@ -39,7 +39,7 @@ from ..checkpoints import load_model
 from ..datasets import ImageSet, load_dataset, train_val_split
 from ..errors import UsageError
 from ..images import scan_images
-from ..inference import EarlyExitEngine, ExitResult
+from ..inference import EarlyExitEngine
 from ..metrics import ExitOutputs, predict_exits
 from ..model import ExitRunner, RANet
 from ..policies import exits_for_thresholds
@@ -117,15 +117,6 @@ def _static_pass(net: nn.Module, batches: Sequence[Tensor], device: torch.device
     """A static network on every batch, its class per image copied back as the full pass does."""
     for batch in batches:
         net(batch.to(device, non_blocking=True)).softmax(-1).argmax(-1).cpu()
-
-
-def _dynamic_pass(engine: EarlyExitEngine, batches: Sequence[Tensor]) -> list[ExitResult]:
-    """Early exit over the batches as one stream (the images going on are pooled across batches),
-    results in input order."""
-    results: list[ExitResult | None] = [None] * sum(len(b) for b in batches)
-    for position, result in engine.stream(batches):
-        results[position] = result
-    return results  # type: ignore[return-value]
 
 
 def _timed(fn: Callable[[], object], device: torch.device) -> tuple[float, object]:
@@ -210,7 +201,7 @@ def _speedup_case(model: RANet, engine: EarlyExitEngine, x: Tensor, labels: Tens
     batches = _batches(x, batch_size)
     warm = batches[: max(warmup, 0)]
     _full_pass(model, warm, device)
-    _dynamic_pass(engine, warm)
+    engine.classify_batches(warm)
     for net, _ in baselines.values():
         _static_pass(net, warm, device)
     full_s, dyn_s, peak = [], [], []
@@ -219,7 +210,7 @@ def _speedup_case(model: RANet, engine: EarlyExitEngine, x: Tensor, labels: Tens
     for _ in range(repeats):
         seconds, full_pred = _timed(lambda: _full_pass(model, batches, device), device)
         full_s.append(seconds)
-        seconds, results = _timed(lambda: _dynamic_pass(engine, batches), device)
+        seconds, results = _timed(lambda: engine.classify_batches(batches), device)
         dyn_s.append(seconds)
         for name, (net, _) in baselines.items():
             static_s[name].append(_timed(lambda: _static_pass(net, batches, device), device)[0])
