@@ -43,6 +43,12 @@ class OperatingPoint:
     exit_share: tuple[float, ...]
     thresholds: tuple[float, ...]
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "OperatingPoint":
+        """From a saved record, or from :func:`ranet.metrics.operating_point`'s dict (other keys ignored)."""
+        return cls(**{f.name: tuple(d[f.name]) if f.name in ("exit_share", "thresholds") else float(d[f.name])
+                      for f in fields(cls)})
+
 
 @dataclass(frozen=True)
 class Budget:
@@ -167,7 +173,7 @@ class WeightsRecord:
         evaluation = recipe.pop("evaluation", None)
         points = evaluation.get("budget_points", {}) if evaluation else {}
         budgets = tuple(Budget(label, tuple(float(t) for t in ts), points.get(label, {}).get("calibration", ""),
-                               _point(points[label]) if label in points else None)
+                               OperatingPoint.from_dict(points[label]) if label in points else None)
                         for label, ts in meta.get("thresholds", {}).items())
         target = evaluation.get("target", {}) if evaluation else {}
         record = cls(
@@ -181,28 +187,23 @@ class WeightsRecord:
         return replace(record, evaluation=Evaluation(
             command=evaluation.get("command", ""), test_images=evaluation.get("test_images", 0),
             val_images=recipe.get("val_images", 0), exit_accuracy=tuple(meta["exit_accuracy"]),
-            budgeted_match=_point(target["matching_point"]) if target.get("matching_point") else None,
-            sweep_match=_point(target["sweep_matching_point"]) if target.get("sweep_matching_point") else None,
+            budgeted_match=OperatingPoint.from_dict(target["matching_point"]) if target.get("matching_point") else None,
+            sweep_match=OperatingPoint.from_dict(target["sweep_matching_point"]) if target.get("sweep_matching_point") else None,
             torch=evaluation.get("torch", "")))
-
-
-def _point(d: Mapping[str, Any]) -> OperatingPoint:
-    return OperatingPoint(**{f.name: tuple(d[f.name]) if f.name in ("exit_share", "thresholds") else float(d[f.name])
-                             for f in fields(OperatingPoint)})
 
 
 def _budget(d: Mapping[str, Any]) -> Budget:
     test = d.get("test")
     return Budget(str(d["label"]), tuple(float(t) for t in d["thresholds"]), str(d.get("calibration", "")),
-                  _point(test) if test else None)
+                  OperatingPoint.from_dict(test) if test else None)
 
 
 def _evaluation(d: Mapping[str, Any]) -> Evaluation:
     return Evaluation(
         command=str(d["command"]), test_images=int(d["test_images"]), val_images=int(d["val_images"]),
         exit_accuracy=tuple(float(a) for a in d["exit_accuracy"]),
-        budgeted_match=_point(d["budgeted_match"]) if d.get("budgeted_match") else None,
-        sweep_match=_point(d["sweep_match"]) if d.get("sweep_match") else None,
+        budgeted_match=OperatingPoint.from_dict(d["budgeted_match"]) if d.get("budgeted_match") else None,
+        sweep_match=OperatingPoint.from_dict(d["sweep_match"]) if d.get("sweep_match") else None,
         per_class=tuple(ClassResult(str(c["name"]), int(c["images"]), float(c["final_accuracy"]),
                                     {k: (float(v[0]), float(v[1])) for k, v in c["budgets"].items()})
                         for c in d.get("per_class", ())),

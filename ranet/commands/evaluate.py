@@ -111,8 +111,7 @@ def evaluated_record(record: WeightsRecord, report: dict, budgets: dict[str, lis
     target = report["target"]
 
     def point(d: dict | None) -> OperatingPoint | None:
-        return None if d is None else OperatingPoint(d["accuracy"], d["vs_final"], d["vs_final_ci95"],
-                                                     d["mean_flops"], tuple(d["exit_share"]), tuple(d["thresholds"]))
+        return None if d is None else OperatingPoint.from_dict(d)
 
     return replace(
         record,
