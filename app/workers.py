@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Sequence
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
+from ranet.errors import expected, one_line
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "WorkerSignals", "Worker", "WorkerPool", "Pixels", "LoadedModel", "Completion", "LoadModelWorker",
-    "ClassifyWorker", "CompleteWorker", "ThumbnailWorker", "one_line",
+    "ClassifyWorker", "CompleteWorker", "ThumbnailWorker",
 ]
 
 log = logging.getLogger(__name__)
@@ -38,17 +40,6 @@ BATCH_SIZE = 256
 # An image that needs a later exit waits there for at most this many further batches, so that the
 # later exits run on more than a batch's few hard images and still show within about a second.
 MAX_WAIT_BATCHES = 4
-
-
-def _expected(exc: BaseException) -> bool:
-    """ranet's errors (CheckpointError and ConfigError are ValueErrors) already read as one line."""
-    return isinstance(exc, ValueError) or type(exc).__name__ == "ImageLoadError"
-
-
-def one_line(exc: BaseException) -> str:
-    """A message for a person: expected errors as they are, others with their type."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return text if text and _expected(exc) else f"{type(exc).__name__}: {text or 'no details'}"
 
 
 class WorkerSignals(QObject):
@@ -85,7 +76,7 @@ class Worker(QRunnable):
             if not self._cancelled:
                 self.work()
         except Exception as exc:  # reported, never raised into Qt's thread
-            if _expected(exc):
+            if expected(exc):
                 log.warning("%s: %s", type(self).__name__, one_line(exc))
             else:
                 log.exception("%s failed", type(self).__name__)
@@ -258,6 +249,7 @@ class ClassifyWorker(Worker):
 
         from ranet import EarlyExitEngine, ImageLoadError
         from ranet.datasets import match_category
+        from ranet.reading import model_input
 
         from .session import Outcome
 
@@ -293,16 +285,13 @@ class ClassifyWorker(Worker):
                         outcome = Outcome(source, path.name, truth=match_category(path.parent.name, engine.categories))
                     try:
                         image = _open(source)
-                        inputs.append(prep.pil_to_uint8(image))  # normalised once per batch below
+                        inputs.append(model_input(image, prep))  # normalised once per batch below
                         if isinstance(source, Pixels):
                             outcome.source = Pixels(source.name, image)
                         waiting[given] = outcome
                         given += 1
                     except ImageLoadError as exc:
                         outcome.error = str(exc)
-                        ready.append(outcome)
-                    except Exception as exc:  # a decodable image the preprocessing cannot take
-                        outcome.error = f"cannot prepare the image ({one_line(exc)})"
                         ready.append(outcome)
                 engine.set_thresholds(self.thresholds)
                 if inputs:

@@ -6,7 +6,7 @@ them in its status bar or a dialog.
 
 from __future__ import annotations
 
-__all__ = ["RANetError", "ConfigError", "CheckpointError", "DataError", "ImageLoadError", "UsageError"]
+__all__ = ["RANetError", "ConfigError", "CheckpointError", "DataError", "ImageLoadError", "UsageError", "expected", "one_line"]
 
 
 class RANetError(Exception):
@@ -31,3 +31,15 @@ class ImageLoadError(RANetError):
 
 class UsageError(RANetError):
     """A problem with a command line or the files it names."""
+
+
+def expected(exc: BaseException) -> bool:
+    """Bad input rather than a bug: ValueErrors (ConfigError and CheckpointError among them) and
+    ImageLoadError already read as one line a person can act on."""
+    return isinstance(exc, (ValueError, ImageLoadError))
+
+
+def one_line(exc: BaseException) -> str:
+    """A message for a person: expected errors as they are, others with their type; the first line only."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return text if text and expected(exc) else f"{type(exc).__name__}: {text or 'no details'}"

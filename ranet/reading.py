@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import torch
+from PIL import Image
 from torch import Tensor
 
-from .errors import ImageLoadError
+from .errors import ImageLoadError, one_line
 from .images import load_image
 from .transforms import Preprocessing
 
-__all__ = ["Batch", "read_batches", "DECODE_WORKERS"]
+__all__ = ["Batch", "read_batches", "model_input", "DECODE_WORKERS"]
 
 DECODE_WORKERS = 2
 
@@ -37,18 +38,24 @@ class Batch:
     failures: list[tuple[Path, str]] = field(default_factory=list)  # file, one-line reason
 
 
+def model_input(image: Image.Image, prep: Preprocessing) -> Tensor:
+    """``prep``'s uint8 input for a decoded image; ImageLoadError with the reason when the
+    preprocessing cannot take it."""
+    try:
+        return prep.pil_to_uint8(image)
+    except Exception as exc:
+        raise ImageLoadError(f"cannot prepare the image ({one_line(exc)})") from None
+
+
 def _read(paths: list[Path], prep: Preprocessing) -> Batch:
     batch = Batch()
     pixels = []
     for path in paths:
         start = time.perf_counter()
         try:
-            pixels.append(prep.pil_to_uint8(load_image(path)))
+            pixels.append(model_input(load_image(path), prep))
         except ImageLoadError as exc:
             batch.failures.append((path, str(exc)))
-            continue
-        except Exception as exc:  # a decodable image the preprocessing cannot take
-            batch.failures.append((path, f"cannot prepare the image ({type(exc).__name__}: {exc})"))
             continue
         batch.paths.append(path)
         batch.read_ms.append((time.perf_counter() - start) * 1000)

@@ -3,11 +3,14 @@ their reason, the same tensors whether decoded ahead in threads or inline."""
 
 from __future__ import annotations
 
+import pytest
 import torch
+from PIL import Image
 
 from ranet.datasets import get_preprocessing
 from ranet.images import load_image, scan_images
-from ranet.reading import read_batches
+from ranet.errors import ImageLoadError
+from ranet.reading import model_input, read_batches
 
 from testsupport import SAMPLES
 
@@ -46,3 +49,19 @@ def test_a_batch_of_unreadable_files_has_no_inputs(tmp_path):
     (tmp_path / "a.png").write_bytes(b"")
     [batch] = read_batches([tmp_path / "a.png"], get_preprocessing("fashion-mnist"), batch_size=8)
     assert batch.inputs is None and batch.failures == [(tmp_path / "a.png", "empty file")]
+
+
+def test_an_image_the_preprocessing_cannot_take_gets_a_reason():
+    class Refusing:
+        def __init__(self, exc):
+            self.exc = exc
+
+        def pil_to_uint8(self, image):
+            raise self.exc
+
+    image = Image.new("L", (28, 28))
+    with pytest.raises(ImageLoadError, match=r"^cannot prepare the image \(too small\)$"):
+        model_input(image, Refusing(ValueError("too small")))
+    with pytest.raises(ImageLoadError, match=r"^cannot prepare the image \(RuntimeError: boom\)$"):
+        model_input(image, Refusing(RuntimeError("boom\nsecond line")))
+    assert model_input(image, get_preprocessing("fashion-mnist")).shape == (1, 32, 32)
