@@ -245,11 +245,14 @@ class ClassifyWorker(Worker):
         return items
 
     def work(self) -> None:
+        import threading
+
         import torch
 
         from ranet import EarlyExitEngine, ImageLoadError
         from ranet.datasets import match_category
-        from ranet.reading import model_input
+        from ranet.inference import stream_lanes
+        from ranet.reading import model_input, read_batch
 
         from .session import Outcome
 
@@ -260,49 +263,69 @@ class ClassifyWorker(Worker):
         self.signals.progress.emit(0, total)
         waiting: dict[int, Outcome] = {}  # by stream position: images the engine has not decided yet
         ready: list[Outcome] = []
+        ready_lock = threading.Lock()  # batches are read in the engine's lanes, results come in here
         reported = given = 0
+
+        def decided(outcomes: list[Outcome]) -> None:
+            with ready_lock:
+                ready.extend(outcomes)
 
         def report() -> None:
             nonlocal reported
-            if ready:
-                reported += len(ready)
-                self.signals.result.emit(list(ready))
-                self.signals.progress.emit(reported, total)
-                ready.clear()
+            with ready_lock:  # signals in order, whichever thread reports
+                if ready:
+                    reported += len(ready)
+                    self.signals.result.emit(list(ready))
+                    self.signals.progress.emit(reported, total)
+                    ready.clear()
 
-        def batches() -> Iterator[torch.Tensor]:
+        def read(chunk: list[str | Pixels]) -> torch.Tensor | None:
+            """The chunk's inputs, files first; queues their outcomes by stream position."""
             nonlocal given
-            for start in range(0, total, self.batch_size):
-                report()  # what the engine decided while this batch was being read is shown now
-                if self.cancelled:
-                    return
-                inputs = []
-                for source in items[start:start + self.batch_size]:
-                    if isinstance(source, Pixels):
-                        outcome = Outcome(source, source.name)
-                    else:
-                        path = Path(source)
-                        outcome = Outcome(source, path.name, truth=match_category(path.parent.name, engine.categories))
+            files = [(source, Path(source)) for source in chunk if not isinstance(source, Pixels)]
+            batch = read_batch([path for _, path in files], prep)
+            reasons = {id(path): reason for path, reason in batch.failures}
+            inputs = [batch.inputs] if batch.inputs is not None else []
+            failed = []
+            for source, path in files:
+                outcome = Outcome(source, path.name, truth=match_category(path.parent.name, engine.categories))
+                if id(path) in reasons:
+                    outcome.error = reasons[id(path)]
+                    failed.append(outcome)
+                else:
+                    waiting[given] = outcome
+                    given += 1
+            for source in chunk:
+                if isinstance(source, Pixels):
+                    outcome = Outcome(source, source.name)
                     try:
                         image = _open(source)
-                        inputs.append(model_input(image, prep))  # normalised once per batch below
-                        if isinstance(source, Pixels):
-                            outcome.source = Pixels(source.name, image)
+                        inputs.append(prep.normalize(model_input(image, prep).unsqueeze(0)))
+                        outcome.source = Pixels(source.name, image)
                         waiting[given] = outcome
                         given += 1
                     except ImageLoadError as exc:
                         outcome.error = str(exc)
-                        ready.append(outcome)
-                engine.set_thresholds(self.thresholds)
-                if inputs:
-                    yield prep.normalize(torch.stack(inputs))
+                        failed.append(outcome)
+            decided(failed)
+            return torch.cat(inputs) if inputs else None
 
-        for position, result in engine.stream(batches(), max_wait=MAX_WAIT_BATCHES):
+        def batches() -> Iterator[torch.Tensor]:
+            for start in range(0, total, self.batch_size):
+                report()  # what the engine decided while this batch was being read is shown now
+                if self.cancelled:
+                    return
+                inputs = read(items[start:start + self.batch_size])
+                engine.set_thresholds(self.thresholds)
+                if inputs is not None:
+                    yield inputs
+
+        for position, result in engine.stream(batches(), max_wait=MAX_WAIT_BATCHES, lanes=stream_lanes()):
             if self.cancelled:
                 return
             outcome = waiting.pop(position)
             outcome.result = result
-            ready.append(outcome)
+            decided([outcome])
         report()
 
 

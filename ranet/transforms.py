@@ -50,8 +50,9 @@ class Preprocessing:
         if image.getexif().get(0x0112, 1) != 1:  # load_image already did this; a bare PIL image may not have
             image = ImageOps.exif_transpose(image)
         image = standard_mode(image)
-        if self.geometry == "garment" and image.mode == "L" and max(image.size) == 28:
-            return _fitted_garment(image)
+        if image.mode == "L" and self.takes_grey_crop(*image.size):
+            pixels = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
+            return self.grey_crops_to_uint8(pixels.view(1, image.height, image.width))[0]
         if self.geometry == "garment":
             image = _garment_like(image)
         elif self.geometry == "center-crop":
@@ -66,6 +67,24 @@ class Preprocessing:
         channels = len(image.getbands())
         data = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
         return data.reshape(image.height, image.width, channels).permute(2, 0, 1).contiguous()
+
+    def takes_grey_crop(self, width: int, height: int) -> bool:
+        """Whether a grey image of this size needs no crop or resize (a Fashion-MNIST crop: the
+        longer side is 28), so that :meth:`grey_crops_to_uint8` places it as it is."""
+        return self.geometry == "garment" and max(width, height) == 28
+
+    def grey_crops_to_uint8(self, crops: Tensor) -> Tensor:
+        """uint8 grey images ``[N, h, w]`` that :meth:`takes_grey_crop` → uint8 ``[N, 1, S, S]``, the
+        bytes :meth:`pil_to_uint8` gives each (light backgrounds inverted, centred on black), for
+        a whole batch at once."""
+        n, h, w = crops.shape
+        # The border mean of _garment_like (corners counted twice), compared in integers.
+        edge = crops[:, [0, -1], :].sum((1, 2)) + crops[:, :, [0, -1]].sum((1, 2))
+        light = (edge > 127 * 2 * (w + h)).view(n, 1, 1)
+        crops = torch.where(light, 255 - crops, crops)
+        top, left = (self.input_size - h) // 2, (self.input_size - w) // 2
+        padding = (left, self.input_size - w - left, top, self.input_size - h - top)
+        return torch.nn.functional.pad(crops, padding).unsqueeze(1)
 
     def prepare_training_batch(self, batch: Tensor) -> Tensor:
         """Training tensors (e.g. Fashion-MNIST 28x28) → uint8 at the input size."""
@@ -102,25 +121,6 @@ def _garment_like(image: Image.Image) -> Image.Image:
     canvas = Image.new("L", (32, 32), 0)
     canvas.paste(gray, ((32 - size[0]) // 2, (32 - size[1]) // 2))
     return canvas
-
-
-def _fitted_garment(gray: Image.Image) -> Tensor:
-    """:func:`_garment_like` for a grey image whose longer side is already 28 (a Fashion-MNIST
-    crop), as uint8 ``[1, 32, 32]``: nothing to crop or resize, so the rows go straight into the
-    canvas. The same bytes as the PIL path, in a tenth of its time (no image copies)."""
-    w, h = gray.size
-    data = gray.tobytes()
-    if _border_mean(data, w, h) > 127:
-        data = data.translate(_INVERT)
-    canvas = bytearray(32 * 32)
-    top, left = (32 - h) // 2, (32 - w) // 2
-    for y in range(h):
-        start = (top + y) * 32 + left
-        canvas[start : start + w] = data[y * w : (y + 1) * w]
-    return torch.frombuffer(canvas, dtype=torch.uint8).view(1, 32, 32)
-
-
-_INVERT = bytes(range(255, -1, -1))  # ImageOps.invert of an L image, as a byte table
 
 
 def _border_mean(data: bytes, w: int, h: int) -> float:

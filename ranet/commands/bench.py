@@ -39,7 +39,7 @@ from ..checkpoints import load_model
 from ..datasets import ImageSet, load_dataset, train_val_split
 from ..errors import UsageError
 from ..images import scan_images
-from ..inference import EarlyExitEngine
+from ..inference import EarlyExitEngine, stream_lanes
 from ..metrics import ExitOutputs, predict_exits
 from ..model import ExitRunner, RANet
 from ..policies import exits_for_thresholds
@@ -297,8 +297,8 @@ def _write_pngs(folder: Path, data: ImageSet, count: int) -> None:
 def _folder_case(engine: EarlyExitEngine, prep: Preprocessing, folder: Path, batch_size: int,
                  workers: int) -> dict:
     """Scan, decode, preprocess and classify every PNG in ``folder`` as ``ranet classify`` does
-    (:func:`~ranet.reading.read_batches` into the engine's stream): the clock runs from the scan
-    to the last result."""
+    (:func:`~ranet.reading.read_batches` into the engine's stream, in its lanes): the clock runs
+    from the scan to the last result."""
     start = time.perf_counter()
     paths = list(scan_images([folder]))
     inputs: list[Path] = []  # the path of every image given to the engine, in stream order
@@ -312,7 +312,8 @@ def _folder_case(engine: EarlyExitEngine, prep: Preprocessing, folder: Path, bat
                 inputs.extend(batch.paths)
                 yield batch.inputs
 
-    results = [(inputs[position], result) for position, result in engine.stream(batches())]
+    lanes = stream_lanes()
+    results = [(inputs[position], result) for position, result in engine.stream(batches(), lanes=lanes)]
     seconds = time.perf_counter() - start
     correct = sum(r.class_index == int(p.stem.rsplit("_", 1)[1]) for p, r in results)
     n = len(paths)
@@ -321,6 +322,7 @@ def _folder_case(engine: EarlyExitEngine, prep: Preprocessing, folder: Path, bat
     return {
         "case": "folder", "images": n, "classified": len(results), "failed": failed, "seconds": seconds,
         "images_per_s": n / seconds if seconds else None, "batch_size": batch_size, "workers": workers,
+        "lanes": lanes,
         "accuracy": correct / len(results) * 100 if results else None,
         "seconds_per_10000": per_10000, "target_seconds_per_10000": target,
         "meets_target": None if per_10000 is None else per_10000 <= target,
@@ -485,7 +487,7 @@ def _print_table(r: dict) -> None:
     if folder:
         print(f"folder: {folder['images']} PNG files to results in {folder['seconds']:.2f} s = "
               f"{folder['images_per_s']:.0f} images/s (batch {folder['batch_size']}, {folder['workers']} decoding "
-              f"threads; target ≤ {folder['target_seconds_per_10000']:.0f} s per 10,000: "
+              f"threads, {folder['lanes']} engine lanes; target ≤ {folder['target_seconds_per_10000']:.0f} s per 10,000: "
               f"{_verdict(folder['meets_target'])})")
     re = next(c for c in r["cases"] if c["case"] == "rethreshold")
     print(f"re-threshold {re['rows']} cached results: {re['ms']:.3f} ms (median; target ≤ {re['target_ms']:.0f} ms: "

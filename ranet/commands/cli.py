@@ -10,6 +10,7 @@ import argparse
 import json
 import shlex
 import sys
+import threading
 import warnings
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -22,7 +23,7 @@ from ..config import PRESETS, RANetConfig, parse_args_txt, preset
 from ..errors import RANetError, UsageError
 from ..flops import exit_infos
 from ..images import scan_images
-from ..inference import EarlyExitEngine, ExitResult
+from ..inference import EarlyExitEngine, ExitResult, stream_lanes
 from ..reading import read_batches
 from ..weights import WeightsRecord
 from . import average, bench, evaluate, train
@@ -120,21 +121,22 @@ def _cmd_classify(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
     engine = EarlyExitEngine(model, thresholds, on_notice=lambda m: print(f"notice: {m}", file=sys.stderr))
     failures = 0
+    printing = threading.Lock()  # lines come from the engine's lanes as well as from this thread
 
     def report(path: Path, result: ExitResult | None = None, error: str | None = None) -> None:
         nonlocal failures
         if error is not None:
             failures += 1
-            if args.json:
-                print(json.dumps({"path": str(path), "ok": False, "error": error}), flush=True)
-            else:
-                print(f"{path}: ERROR {error}", flush=True)
+            line = (json.dumps({"path": str(path), "ok": False, "error": error}) if args.json else
+                    f"{path}: ERROR {error}")
         elif args.json:
-            print(json.dumps({"path": str(path), "ok": True, **result.to_json()}), flush=True)
+            line = json.dumps({"path": str(path), "ok": True, **result.to_json()})
         else:
-            print(f"{path}: {result.label} ({result.confidence:.3f}) exit {result.exit}/{len(engine.exits)} "
-                  f"{result.flops / 1e6:.2f} MFLOPs via {' -> '.join(result.resolution_path)} "
-                  f"{result.ms:.1f} ms", flush=True)
+            line = (f"{path}: {result.label} ({result.confidence:.3f}) exit {result.exit}/{len(engine.exits)} "
+                    f"{result.flops / 1e6:.2f} MFLOPs via {' -> '.join(result.resolution_path)} "
+                    f"{result.ms:.1f} ms")
+        with printing:
+            print(line, flush=True)
 
     waiting: dict[int, tuple[Path, float]] = {}  # by stream position: path, ms spent reading it
 
@@ -151,7 +153,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pillow's warnings about files it copes with; failures are reported
         # Lines come out as images are decided: an image that needs a later exit waits there for others.
-        for position, result in engine.stream(batches()):
+        for position, result in engine.stream(batches(), lanes=stream_lanes()):
             path, read_ms = waiting.pop(position)
             result.ms += read_ms
             report(path, result)
