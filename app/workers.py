@@ -12,6 +12,7 @@ thread: importing torch takes seconds and the window must show first.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -40,6 +41,8 @@ BATCH_SIZE = 256
 # An image that needs a later exit waits there for at most this many further batches, so that the
 # later exits run on more than a batch's few hard images and still show within about a second.
 MAX_WAIT_BATCHES = 4
+# The first pass shows what was decided this often: a signal per image would flood the window.
+REPORT_INTERVAL_S = 0.1
 
 
 class WorkerSignals(QObject):
@@ -262,22 +265,23 @@ class ClassifyWorker(Worker):
         total = len(items)
         self.signals.progress.emit(0, total)
         waiting: dict[int, Outcome] = {}  # by stream position: images the engine has not decided yet
-        ready: list[Outcome] = []
-        ready_lock = threading.Lock()  # batches are read in the engine's lanes, results come in here
+        ready: list[Outcome] = []  # decided, not yet shown
+        ready_lock = threading.Lock()  # files are read in the engine's lanes, results come in here
         reported = given = 0
 
         def decided(outcomes: list[Outcome]) -> None:
             with ready_lock:
                 ready.extend(outcomes)
 
-        def report() -> None:
+        def report() -> None:  # on this worker's thread only, as every signal of a worker
             nonlocal reported
-            with ready_lock:  # signals in order, whichever thread reports
-                if ready:
-                    reported += len(ready)
-                    self.signals.result.emit(list(ready))
-                    self.signals.progress.emit(reported, total)
-                    ready.clear()
+            with ready_lock:
+                shown = list(ready)
+                ready.clear()
+            if shown:
+                reported += len(shown)
+                self.signals.result.emit(shown)
+                self.signals.progress.emit(reported, total)
 
         def read(chunk: list[str | Pixels]) -> torch.Tensor | None:
             """The chunk's inputs, files first; queues their outcomes by stream position."""
@@ -312,7 +316,6 @@ class ClassifyWorker(Worker):
 
         def batches() -> Iterator[torch.Tensor]:
             for start in range(0, total, self.batch_size):
-                report()  # what the engine decided while this batch was being read is shown now
                 if self.cancelled:
                     return
                 inputs = read(items[start:start + self.batch_size])
@@ -320,12 +323,16 @@ class ClassifyWorker(Worker):
                 if inputs is not None:
                     yield inputs
 
+        next_report = time.monotonic() + REPORT_INTERVAL_S  # a first step's results together
         for position, result in engine.stream(batches(), max_wait=MAX_WAIT_BATCHES, lanes=stream_lanes()):
             if self.cancelled:
                 return
             outcome = waiting.pop(position)
             outcome.result = result
             decided([outcome])
+            if time.monotonic() >= next_report:
+                report()
+                next_report = time.monotonic() + REPORT_INTERVAL_S
         report()
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -140,6 +142,73 @@ def test_stream_charges_each_image_the_steps_it_took(model, batch):
     early = [r.ms for r in results if r.exit == 1]
     late = [r.ms for r in results if r.exit == model.num_exits]
     assert early and late and max(early) < min(late)
+
+
+def _steps_by_thread(monkeypatch) -> list[tuple[str, int]]:
+    """Record, for every exit step, the thread that ran it and its intra-op threads."""
+    seen = []
+    step = ExitRunner.step
+
+    def recording(runner):
+        seen.append((threading.current_thread().name, torch.get_num_threads()))
+        return step(runner)
+
+    monkeypatch.setattr(ExitRunner, "step", recording)
+    return seen
+
+
+def _lane_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("ranet-lane")]
+
+
+def test_lanes_share_out_the_batches_and_change_no_answer_or_position(model, batch, monkeypatch):
+    _, confs = _full(model, batch)
+    engine = EarlyExitEngine(model, [_middle(confs[:, 0])] + [1.01] * (model.num_exits - 1))
+    pairs = [batch[i : i + 2] for i in range(0, len(batch), 2)]
+    one_lane = dict(engine.stream(pairs))
+    threads = torch.get_num_threads()
+    seen = _steps_by_thread(monkeypatch)
+    lanes = dict(engine.stream(iter(pairs), lanes=2))
+    assert sorted(lanes) == list(range(len(batch)))
+    assert [(lanes[p].class_index, lanes[p].exit, lanes[p].confidence) for p in range(len(batch))] == [
+        (one_lane[p].class_index, one_lane[p].exit, one_lane[p].confidence) for p in range(len(batch))]
+    assert {name for name, _ in seen} == {"ranet-lane-0", "ranet-lane-1"}
+    assert {n for _, n in seen} == {max(1, threads // 2)}  # each lane on its share of the threads
+    assert torch.get_num_threads() == threads and not _lane_threads()
+
+
+def test_a_short_stream_runs_as_one_lane_with_every_thread(model, batch, monkeypatch):
+    engine = EarlyExitEngine(model, 0.0)
+    seen = _steps_by_thread(monkeypatch)
+    assert len(list(engine.stream([batch[:2], batch[2:4], batch[4:6]], lanes=2))) == 6
+    assert {name for name, _ in seen} == {threading.current_thread().name}
+    assert {n for _, n in seen} == {torch.get_num_threads()}
+
+
+def test_a_failure_in_a_lane_is_raised_and_closing_stops_the_lanes(model, batch):
+    engine = EarlyExitEngine(model, 0.0)
+
+    def failing():
+        yield from (batch[i : i + 2] for i in range(0, 10, 2))
+        raise RuntimeError("cannot read the next batch")
+
+    with pytest.raises(RuntimeError, match="cannot read the next batch"):
+        list(engine.stream(failing(), lanes=2))
+    assert not _lane_threads()
+    taken = []
+
+    def endless():
+        while True:
+            taken.append(1)
+            yield batch[:2]
+
+    results = engine.stream(endless(), lanes=2)
+    next(results)
+    results.close()
+    assert not _lane_threads()
+    pulled = len(taken)
+    time.sleep(0.05)
+    assert len(taken) == pulled  # nothing reads on after the stream is closed
 
 
 def test_all_exits_mode_computes_everything_but_decides_the_same(model, batch):

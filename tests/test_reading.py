@@ -3,6 +3,7 @@ their reason, the same tensors whether decoded ahead in threads or inline."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -10,7 +11,7 @@ from PIL import Image
 from ranet.datasets import get_preprocessing
 from ranet.images import load_image, scan_images
 from ranet.errors import ImageLoadError
-from ranet.reading import model_input, read_batches
+from ranet.reading import model_input, read_batch, read_batches
 
 from testsupport import SAMPLES
 
@@ -65,3 +66,34 @@ def test_an_image_the_preprocessing_cannot_take_gets_a_reason():
     with pytest.raises(ImageLoadError, match=r"^cannot prepare the image \(RuntimeError: boom\)$"):
         model_input(image, Refusing(RuntimeError("boom\nsecond line")))
     assert model_input(image, get_preprocessing("fashion-mnist")).shape == (1, 32, 32)
+
+
+def test_a_batch_of_every_kind_gives_the_general_paths_inputs(tmp_path):
+    """Short-way PNG files, grey crops placed for the whole batch (light backgrounds inverted,
+    shorter sides padded), a rotated and a colour image, a JPEG crop, and an unreadable file."""
+    rng = np.random.default_rng(7)
+
+    def grey(size, light=False):
+        pixels = rng.integers(0, 256, size[::-1], dtype=np.uint8)
+        pixels[[0, -1], :] = pixels[:, [0, -1]] = 250 if light else 5
+        return Image.fromarray(pixels, "L")
+
+    grey((28, 28)).save(tmp_path / "a.png")
+    grey((28, 28), light=True).save(tmp_path / "b.png")
+    grey((20, 28)).save(tmp_path / "c.png")
+    rotated = Image.Exif()
+    rotated[0x0112] = 6
+    grey((28, 20)).save(tmp_path / "d.png", exif=rotated)
+    grey((28, 28)).convert("RGB").save(tmp_path / "e.png")
+    grey((28, 28)).save(tmp_path / "f.jpg", quality=95)
+    grey((64, 48)).save(tmp_path / "g.png")
+    (tmp_path / "h.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    paths = sorted(tmp_path.iterdir())
+    prep = get_preprocessing("fashion-mnist")
+    batch = read_batch(paths, prep)
+    assert [p.stem for p in batch.paths] == list("abcdefg") and len(batch.read_ms) == 7
+    with pytest.raises(ImageLoadError) as general:
+        load_image(tmp_path / "h.png")
+    assert batch.failures == [(tmp_path / "h.png", str(general.value))]
+    assert torch.equal(batch.inputs, torch.stack([prep(load_image(p)) for p in batch.paths]))
+    assert load_image(tmp_path / "d.png").size == (20, 28)  # turned upright before it was placed

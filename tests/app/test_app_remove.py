@@ -70,15 +70,15 @@ def test_delete_removes_the_selected_image_and_selects_the_next(qtbot, window):
 
 
 def test_removing_during_a_classification_keeps_the_rest_coming(qtbot, window, tmp_path):
-    folder = copied_folder(tmp_path, "Coat", 400)
+    folder = copied_folder(tmp_path, "Coat", 1500)
     drop(window, [folder])
     wait_rows(qtbot, window, 20)
     assert window.controller.busy
     window.results.selectRow(0)
     window.controller.remove_selected()
     wait_idle(qtbot, window)
-    assert window.controller.results.images == 399
-    assert len({r.source for r in window.controller.session.records}) == 399
+    assert window.controller.results.images == 1499
+    assert len({r.source for r in window.controller.session.records}) == 1499
     assert len(window.controller.session.incomplete_rows()) == 0  # every exit computed, for the new rows
 
 
