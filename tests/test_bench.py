@@ -55,6 +55,17 @@ def test_bench_json_on_a_tiny_case(tiny_weights, capsys):
         assert resnet["early_exit_speedup"] == pytest.approx(resnet["ms_per_image"] / case["dynamic_ms_per_image"])
     assert "timing only" in report["baselines_note"]
     assert report["large_batch_vs_resnet18"] == speed[-1]["baselines"]["resnet18"]["early_exit_speedup"]
+    # In lanes as the CLI runs a folder: the large batch only, early exit and the static networks alike.
+    assert speed[0]["in_lanes"] is None
+    lanes = speed[-1]["in_lanes"]
+    if torch.get_num_threads() >= 2:
+        assert lanes["lanes"] == report["large_batch_lanes"] == 2
+        assert lanes["peak_share"] == report["large_batch_lanes_dynamic_peak_share"] > 0
+        assert set(lanes["baselines"]) == {"resnet18", "mobilenet_v3_small"}
+        resnet = lanes["baselines"]["resnet18"]
+        assert resnet["early_exit_speedup"] == pytest.approx(resnet["ms_per_image"] / lanes["dynamic_ms_per_image"])
+    else:
+        assert lanes is None and report["large_batch_lanes"] == 1
     folder = next(c for c in report["cases"] if c["case"] == "folder")
     assert folder["classified"] == 30 and folder["failed"] == 0 and folder["seconds"] > 0
     assert all(c["ms"] > 0 for c in report["cases"] if c["case"] == "exit_latency")

@@ -25,6 +25,7 @@ import platform
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -119,6 +120,32 @@ def _static_pass(net: nn.Module, batches: Sequence[Tensor], device: torch.device
         net(batch.to(device, non_blocking=True)).softmax(-1).argmax(-1).cpu()
 
 
+def _static_in_lanes(net: nn.Module, batches: Sequence[Tensor], device: torch.device, lanes: int) -> None:
+    """:func:`_static_pass` with the batches shared out among ``lanes`` threads, each on its share
+    of the intra-op threads, as the engine's lanes run: the same chance for the static networks."""
+    source, lock, failures = iter(batches), threading.Lock(), []
+
+    def lane() -> None:
+        torch.set_num_threads(max(1, torch.get_num_threads() // lanes))
+        try:
+            while True:
+                with lock:
+                    x = next(source, None)
+                if x is None:
+                    return
+                _static_pass(net, [x], device)
+        except Exception as exc:
+            failures.append(exc)
+
+    workers = [threading.Thread(target=lane) for _ in range(lanes)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if failures:
+        raise failures[0]
+
+
 def _timed(fn: Callable[[], object], device: torch.device) -> tuple[float, object]:
     _synchronize(device)
     start = time.perf_counter()
@@ -195,17 +222,20 @@ def choose_threshold(outputs: ExitOutputs, labels: Tensor, tolerance: float = AC
 
 def _speedup_case(model: RANet, engine: EarlyExitEngine, x: Tensor, labels: Tensor, batch_size: int,
                   device: torch.device, warmup: int, repeats: int, target: float | None,
-                  baselines: dict[str, tuple[nn.Module, int]]) -> dict:
+                  baselines: dict[str, tuple[nn.Module, int]], lanes: int = 1) -> dict:
     """Full network against the engine (and the static baselines, and the matmul peak) on the
-    same images and batches, interleaved per repeat so that a background load slows all alike."""
+    same images and batches, interleaved per repeat so that a background load slows all alike.
+    With ``lanes`` > 1, early exit and the static networks are also timed in that many lanes
+    (as ``ranet classify`` runs a folder on the CPU)."""
     batches = _batches(x, batch_size)
     warm = batches[: max(warmup, 0)]
     _full_pass(model, warm, device)
     engine.classify_batches(warm)
     for net, _ in baselines.values():
         _static_pass(net, warm, device)
-    full_s, dyn_s, peak = [], [], []
+    full_s, dyn_s, peak, lanes_s = [], [], [], []
     static_s: dict[str, list[float]] = {name: [] for name in baselines}
+    static_lanes_s: dict[str, list[float]] = {name: [] for name in baselines}
     full_pred, results = None, []
     for _ in range(repeats):
         seconds, full_pred = _timed(lambda: _full_pass(model, batches, device), device)
@@ -215,6 +245,10 @@ def _speedup_case(model: RANet, engine: EarlyExitEngine, x: Tensor, labels: Tens
         for name, (net, _) in baselines.items():
             static_s[name].append(_timed(lambda: _static_pass(net, batches, device), device)[0])
         peak.append(_matmul_gflops(device))
+        if lanes > 1:
+            lanes_s.append(_timed(lambda: list(engine.stream(batches, lanes=lanes)), device)[0])
+            for name, (net, _) in baselines.items():
+                static_lanes_s[name].append(_timed(lambda: _static_in_lanes(net, batches, device, lanes), device)[0])
     flops = [e.flops for e in engine.exits]
     mean_flops = sum(r.flops for r in results) / len(results)
     n = len(x)
@@ -237,6 +271,15 @@ def _speedup_case(model: RANet, engine: EarlyExitEngine, x: Tensor, labels: Tens
         static[name] = {"macs": macs, "ms_per_image": t * 1000 / n, "images_per_s": n / t, **hardware(macs, t),
                         "early_exit_speedup": t / dyn_t, "s_repeats": static_s[name]}
     full_hw, dyn_hw = hardware(flops[-1], full_t), hardware(mean_flops, dyn_t)
+    in_lanes = None
+    if lanes_s:
+        lanes_t = statistics.median(lanes_s)
+        in_lanes = {"lanes": lanes, "dynamic_ms_per_image": lanes_t * 1000 / n, **hardware(mean_flops, lanes_t),
+                    "dynamic_s_repeats": lanes_s, "baselines": {}}
+        for name, (_, macs) in baselines.items():
+            t = statistics.median(static_lanes_s[name])
+            in_lanes["baselines"][name] = {"ms_per_image": t * 1000 / n, **hardware(macs, t),
+                                           "early_exit_speedup": t / lanes_t, "s_repeats": static_lanes_s[name]}
     return {
         "case": "speedup", "batch_size": batch_size, "images": n,
         "full_ms_per_image": full_t * 1000 / n, "dynamic_ms_per_image": dyn_t * 1000 / n,
@@ -250,7 +293,7 @@ def _speedup_case(model: RANet, engine: EarlyExitEngine, x: Tensor, labels: Tens
         "peak_gflops": peak_gflops, "peak_gflops_repeats": peak,
         "full_gflops": full_hw["gflops"], "full_peak_share": full_hw["peak_share"],
         "dynamic_gflops": dyn_hw["gflops"], "dynamic_peak_share": dyn_hw["peak_share"],
-        "baselines": static,
+        "baselines": static, "in_lanes": in_lanes,
     }
 
 
@@ -403,7 +446,7 @@ def run(args: argparse.Namespace) -> int:
         target = (TARGETS["wall_to_flops_batch1_cpu"] if bs == 1 and device.type == "cpu" else
                   TARGETS["wall_to_flops_batched_gpu"] if bs > 1 and device.type != "cpu" else None)
         cases.append(_speedup_case(model, engine, x, labels, bs, device, args.warmup, args.repeats, target,
-                                   baselines))
+                                   baselines, lanes=stream_lanes() if bs > 1 and device.type == "cpu" else 1))
     _progress("per-exit latency at batch 1")
     latency = _exit_latency(model, x, device, args.warmup, args.repeats)
     cases += [{"case": "exit_latency", "exit": i + 1, "batch_size": 1, "flops": e.flops, "ms": ms}
@@ -445,6 +488,8 @@ def run(args: argparse.Namespace) -> int:
         "meets_wall_speedup_batch1_target": one["wall_speedup"] >= TARGETS["wall_speedup_batch1_cpu"] if on_cpu else None,
         "baselines_note": baseline_note,
         "large_batch_vs_resnet18": resnet["early_exit_speedup"] if resnet else None,
+        "large_batch_lanes": big["in_lanes"]["lanes"] if big["in_lanes"] else 1,
+        "large_batch_lanes_dynamic_peak_share": big["in_lanes"]["peak_share"] if big["in_lanes"] else None,
         "exit_latency_ms": latency,
         "folder_images": folder["images"] if folder else 0,
         "folder_seconds": folder["seconds"] if folder else None,
@@ -487,7 +532,7 @@ def _print_table(r: dict) -> None:
     if folder:
         print(f"folder: {folder['images']} PNG files to results in {folder['seconds']:.2f} s = "
               f"{folder['images_per_s']:.0f} images/s (batch {folder['batch_size']}, {folder['workers']} decoding "
-              f"threads, {folder['lanes']} engine lanes; target ≤ {folder['target_seconds_per_10000']:.0f} s per 10,000: "
+              f"thread{'' if folder['workers'] == 1 else 's'}, up to {folder['lanes']} engine lanes; target ≤ {folder['target_seconds_per_10000']:.0f} s per 10,000: "
               f"{_verdict(folder['meets_target'])})")
     re = next(c for c in r["cases"] if c["case"] == "rethreshold")
     print(f"re-threshold {re['rows']} cached results: {re['ms']:.3f} ms (median; target ≤ {re['target_ms']:.0f} ms: "
@@ -498,7 +543,7 @@ def _print_hardware(r: dict) -> None:
     """Useful GFLOP/s and share of the matmul peak, early exit against the static networks."""
     allocator = " ".join(f"{k}={v}" for k, v in r["allocator"].items()) or "the C library's defaults"
     print(f"hardware: float32 matmul peak {r['matmul_peak_gflops']:.1f} GFLOP/s (same run); allocator: {allocator}")
-    print(f"{'batch':>5} {'network':<20} {'MMACs':>7} {'ms/img':>8} {'GFLOP/s':>8} {'of peak':>7} {'early exit x':>12}")
+    print(f"{'batch':>5} {'network':<29} {'MMACs':>7} {'ms/img':>8} {'GFLOP/s':>8} {'of peak':>7} {'early exit x':>12}")
     for c in (c for c in r["cases"] if c["case"] == "speedup"):
         rows = [("RANet full", c["full_flops"], c["full_ms_per_image"], c["full_gflops"], c["full_peak_share"],
                  c["wall_speedup"]),
@@ -506,12 +551,21 @@ def _print_hardware(r: dict) -> None:
                  c["dynamic_peak_share"], None)]
         rows += [(name, b["macs"], b["ms_per_image"], b["gflops"], b["peak_share"], b["early_exit_speedup"])
                  for name, b in c["baselines"].items()]
+        if c["in_lanes"]:
+            lanes = c["in_lanes"]
+            tag = f", {lanes['lanes']} lanes"
+            rows.append(("RANet early exit" + tag, c["mean_dynamic_flops"], lanes["dynamic_ms_per_image"],
+                         lanes["gflops"], lanes["peak_share"], None))
+            rows += [(name + tag, c["baselines"][name]["macs"], b["ms_per_image"], b["gflops"], b["peak_share"],
+                      b["early_exit_speedup"]) for name, b in lanes["baselines"].items()]
         for name, macs, ms, gflops, share, speedup in rows:
             x = "-" if speedup is None else f"{speedup:.2f}x"
-            print(f"{c['batch_size']:>5} {name:<20} {macs / 1e6:>7.2f} {ms:>8.3f} {gflops:>8.1f} {share:>7.0%} {x:>12}")
+            print(f"{c['batch_size']:>5} {name:<29} {macs / 1e6:>7.2f} {ms:>8.3f} {gflops:>8.1f} {share:>7.0%} {x:>12}")
     print(f"static networks: {r['baselines_note']}")
     if r["target_peak_share"] is not None:
-        print(f"early exit at batch {r['large_batch_size']}: {r['large_batch_dynamic_peak_share']:.0%} of the peak "
+        lanes = (f", {r['large_batch_lanes_dynamic_peak_share']:.0%} in {r['large_batch_lanes']} lanes"
+                 if r["large_batch_lanes_dynamic_peak_share"] is not None else "")
+        print(f"early exit at batch {r['large_batch_size']}: {r['large_batch_dynamic_peak_share']:.0%} of the peak{lanes} "
               f"(target ≥ {r['target_peak_share']:.0%}: {_verdict(r['meets_peak_share_target'])}); batch 1 "
               f"{r['wall_speedup']:.2f}x the full network (target ≥ {r['target_wall_speedup_batch1']:.0f}x: "
               f"{_verdict(r['meets_wall_speedup_batch1_target'])})")
