@@ -41,6 +41,18 @@ def test_engine_reproduces_every_recorded_class_and_exit(recorded, inputs, batch
         assert [r.exit for r in results] == case["exit"], case["threshold"]
 
 
+def test_the_engines_lanes_reproduce_every_recorded_class_and_exit(recorded, inputs):
+    """As ``ranet classify`` runs a folder on the CPU: pooled across batches, in two lanes."""
+    engine = EarlyExitEngine(load_model(None, device="cpu"))
+    for case in recorded["cases"]:
+        engine.set_thresholds(case["threshold"])
+        batches = [inputs[i:i + 32] for i in range(0, len(inputs), 32)]
+        decided = dict(engine.stream(batches, lanes=2))
+        results = [decided[p] for p in range(len(inputs))]
+        assert [r.class_index for r in results] == case["class"], case["threshold"]
+        assert [r.exit for r in results] == case["exit"], case["threshold"]
+
+
 def test_the_fixture_reaches_every_exit(recorded):
     """A fixture where every image left at exit 1 would check little of the network."""
     deep = next(c for c in recorded["cases"] if c["threshold"] == 0.99)

@@ -170,8 +170,11 @@ def test_lanes_share_out_the_batches_and_change_no_answer_or_position(model, bat
     seen = _steps_by_thread(monkeypatch)
     lanes = dict(engine.stream(iter(pairs), lanes=2))
     assert sorted(lanes) == list(range(len(batch)))
-    assert [(lanes[p].class_index, lanes[p].exit, lanes[p].confidence) for p in range(len(batch))] == [
-        (one_lane[p].class_index, one_lane[p].exit, one_lane[p].confidence) for p in range(len(batch))]
+    assert [(lanes[p].class_index, lanes[p].exit) for p in range(len(batch))] == [
+        (one_lane[p].class_index, one_lane[p].exit) for p in range(len(batch))]
+    # The convolutions of one intra-op thread may round the last bit differently.
+    assert [lanes[p].confidence for p in range(len(batch))] == pytest.approx(
+        [one_lane[p].confidence for p in range(len(batch))], abs=1e-6)
     assert {name for name, _ in seen} == {"ranet-lane-0", "ranet-lane-1"}
     assert {n for _, n in seen} == {max(1, threads // 2)}  # each lane on its share of the threads
     assert torch.get_num_threads() == threads and not _lane_threads()
