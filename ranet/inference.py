@@ -272,7 +272,6 @@ def _in_lanes(stream: Callable[..., Iterator[tuple[int, ExitResult]]], batches: 
     taken = 0  # images handed to the lanes so far
 
     def lane() -> None:
-        nonlocal taken
         local_starts: list[int] = []  # per batch this lane took: its first position in the lane ...
         starts: list[int] = []  # ... and in the whole stream
         given = 0
