@@ -124,9 +124,10 @@ def _static_in_lanes(net: nn.Module, batches: Sequence[Tensor], device: torch.de
     """:func:`_static_pass` with the batches shared out among ``lanes`` threads, each on its share
     of the intra-op threads, as the engine's lanes run: the same chance for the static networks."""
     source, lock, failures = iter(batches), threading.Lock(), []
+    threads = max(1, torch.get_num_threads() // lanes)  # this thread's count; a new thread has the default
 
     def lane() -> None:
-        torch.set_num_threads(max(1, torch.get_num_threads() // lanes))
+        torch.set_num_threads(threads)
         try:
             while True:
                 with lock:
