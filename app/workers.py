@@ -24,9 +24,11 @@ from PySide6.QtGui import QImage
 from ranet.errors import expected, one_line
 
 if TYPE_CHECKING:
+    import torch
     from PIL import Image
 
     from ranet import ExitInfo, ExitResult, RANet
+    from ranet.transforms import Preprocessing
 
 __all__ = [
     "WorkerSignals", "Worker", "WorkerPool", "Pixels", "LoadedModel", "Completion", "LoadModelWorker",
@@ -183,6 +185,48 @@ def _qimage(image: "Image.Image") -> QImage:
     return QImage(data, rgba.width, rgba.height, 4 * rgba.width, QImage.Format.Format_RGBA8888).copy()
 
 
+@dataclass
+class _Inputs:
+    """A chunk of sources read: the model inputs, and what became of each source (by index)."""
+
+    tensor: "torch.Tensor | None"  # normalised, one row per entry of ``rows``
+    rows: list[int]
+    failures: list[tuple[int, str]]  # with the reason, a sentence
+    pixels: dict[int, Pixels]  # pasted images, converted to PIL
+
+
+def _read_inputs(sources: Sequence[str | Pixels], prep: "Preprocessing") -> _Inputs:
+    """Files the way the commands read them (:func:`ranet.reading.read_batch`: grey PNG crops the
+    short way), then pasted images; on a worker's thread."""
+    import torch
+
+    from ranet import ImageLoadError
+    from ranet.reading import model_input, read_batch
+
+    files = [(i, Path(source)) for i, source in enumerate(sources) if not isinstance(source, Pixels)]
+    batch = read_batch([path for _, path in files], prep)
+    reasons = {id(path): reason for path, reason in batch.failures}  # by identity: a file may come twice
+    read = _Inputs(None, [], [], {})
+    parts = [batch.inputs] if batch.inputs is not None else []
+    for i, path in files:
+        if id(path) in reasons:
+            read.failures.append((i, reasons[id(path)]))
+        else:
+            read.rows.append(i)
+    for i, source in enumerate(sources):
+        if isinstance(source, Pixels):
+            try:
+                image = _open(source)
+                parts.append(prep.normalize(model_input(image, prep).unsqueeze(0)))
+            except ImageLoadError as exc:
+                read.failures.append((i, str(exc)))
+                continue
+            read.rows.append(i)
+            read.pixels[i] = Pixels(source.name, image)
+    read.tensor = torch.cat(parts) if parts else None
+    return read
+
+
 class LoadModelWorker(Worker):
     """``ranet.load_model`` on the chosen device, then one warm-up pass (the first is slow)."""
 
@@ -252,10 +296,9 @@ class ClassifyWorker(Worker):
 
         import torch
 
-        from ranet import EarlyExitEngine, ImageLoadError
+        from ranet import EarlyExitEngine
         from ranet.datasets import match_category
         from ranet.inference import stream_lanes
-        from ranet.reading import model_input, read_batch
 
         from .session import Outcome
 
@@ -283,36 +326,25 @@ class ClassifyWorker(Worker):
                 self.signals.result.emit(shown)
                 self.signals.progress.emit(reported, total)
 
+        def new_outcome(source: str | Pixels) -> Outcome:
+            if isinstance(source, Pixels):
+                return Outcome(source, source.name)
+            path = Path(source)
+            return Outcome(source, path.name, truth=match_category(path.parent.name, engine.categories))
+
         def read(chunk: list[str | Pixels]) -> torch.Tensor | None:
-            """The chunk's inputs, files first; queues their outcomes by stream position."""
+            """The chunk's inputs; queues their outcomes by stream position."""
             nonlocal given
-            files = [(source, Path(source)) for source in chunk if not isinstance(source, Pixels)]
-            batch = read_batch([path for _, path in files], prep)
-            reasons = {id(path): reason for path, reason in batch.failures}
-            inputs = [batch.inputs] if batch.inputs is not None else []
+            inputs = _read_inputs(chunk, prep)
             failed = []
-            for source, path in files:
-                outcome = Outcome(source, path.name, truth=match_category(path.parent.name, engine.categories))
-                if id(path) in reasons:
-                    outcome.error = reasons[id(path)]
-                    failed.append(outcome)
-                else:
-                    waiting[given] = outcome
-                    given += 1
-            for source in chunk:
-                if isinstance(source, Pixels):
-                    outcome = Outcome(source, source.name)
-                    try:
-                        image = _open(source)
-                        inputs.append(prep.normalize(model_input(image, prep).unsqueeze(0)))
-                        outcome.source = Pixels(source.name, image)
-                        waiting[given] = outcome
-                        given += 1
-                    except ImageLoadError as exc:
-                        outcome.error = str(exc)
-                        failed.append(outcome)
+            for i, reason in inputs.failures:
+                failed.append(new_outcome(chunk[i]))
+                failed[-1].error = reason
+            for i in inputs.rows:
+                waiting[given] = new_outcome(inputs.pixels.get(i, chunk[i]))
+                given += 1
             decided(failed)
-            return torch.cat(inputs) if inputs else None
+            return inputs.tensor
 
         def batches() -> Iterator[torch.Tensor]:
             for start in range(0, total, self.batch_size):
@@ -348,8 +380,6 @@ class CompleteWorker(Worker):
         self.model, self.rows, self.sources, self.batch_size = model, list(rows), list(sources), batch_size
 
     def work(self) -> None:
-        import torch
-
         from ranet import EarlyExitEngine
 
         engine = EarlyExitEngine(self.model, on_notice=self.signals.notice.emit)
@@ -357,16 +387,11 @@ class CompleteWorker(Worker):
         for start in range(0, total, self.batch_size):
             if self.cancelled:
                 return
-            done = Completion([], [])
-            inputs = []
-            for row, source in zip(self.rows[start:start + self.batch_size], self.sources[start:start + self.batch_size]):
-                try:
-                    inputs.append(self.model.transform(_open(source)))
-                    done.rows.append(row)
-                except Exception as exc:
-                    done.failed.append((row, one_line(exc)))
-            if inputs:
-                done.results = engine.classify(torch.stack(inputs), all_exits=True)
+            rows = self.rows[start:start + self.batch_size]
+            inputs = _read_inputs(self.sources[start:start + self.batch_size], self.model.transform)
+            done = Completion([rows[i] for i in inputs.rows], [], [(rows[i], reason) for i, reason in inputs.failures])
+            if inputs.tensor is not None:
+                done.results = engine.classify(inputs.tensor, all_exits=True)
             self.signals.result.emit(done)
             self.signals.progress.emit(min(start + self.batch_size, total), total)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 import torch
 
 from app.workers import ClassifyWorker
@@ -46,3 +47,33 @@ def test_classify_worker_reports_every_file_once_with_the_engines_answers(tmp_pa
     read_at = {str(path): k for k, path in enumerate(paths)}
     shown = [read_at[str(o.source)] for o in outcomes if o.result]
     assert shown != sorted(shown)
+
+
+def test_complete_worker_reads_as_the_first_pass_and_names_files_gone_since(tmp_path, tiny_weights):
+    from PIL import Image
+
+    from app.workers import CompleteWorker, Pixels
+
+    images = sorted(SAMPLES.glob("*/*.png"))[:2]
+    for image in images:
+        shutil.copy(image, tmp_path / image.name)
+    pasted = Image.open(images[0]).convert("RGB")
+    sources = [str(tmp_path / images[0].name), str(tmp_path / "gone.png"), Pixels("pasted", pasted),
+               str(tmp_path / images[1].name)]
+    model = load_model(tiny_weights, device="cpu")
+    engine = EarlyExitEngine(model)
+    done = []
+    worker = CompleteWorker(engine.model, [10, 11, 12, 13], sources)
+    worker.signals.result.connect(done.append)
+    worker.run()
+
+    [completion] = done
+    assert completion.failed == [(11, "file not found")]
+    assert sorted(completion.rows) == [10, 12, 13] and len(completion.results) == 3
+    by_row = dict(zip(completion.rows, completion.results))
+    expected = engine.classify(torch.stack([model.transform(load_image(tmp_path / images[0].name)),
+                                            model.transform(pasted),
+                                            model.transform(load_image(tmp_path / images[1].name))]),
+                               all_exits=True)
+    for row, result in zip([10, 12, 13], expected):
+        assert by_row[row].complete and by_row[row].exit_confidences == pytest.approx(result.exit_confidences)
