@@ -391,3 +391,11 @@ def test_engine_evaluation_and_session_take_the_same_exit(model, batch):
         session.set_thresholds(thresholds)
         in_session = [session.summary(row).exit for row in range(len(batch))]
         assert engine == evaluation == in_session, thresholds
+
+
+def test_the_engines_device_follows_its_model(tiny_weights):
+    """As when the engine falls back to the CPU after running out of GPU memory."""
+    engine = EarlyExitEngine(load_model(tiny_weights, device="cpu"))
+    assert engine.device.type == "cpu"
+    engine.model.to("meta")
+    assert engine.device.type == "meta"
