@@ -93,16 +93,13 @@ class EarlyExitEngine:
         unfolded = model if any(isinstance(m, nn.BatchNorm2d) for m in model.modules()) else None
         self.exits: list[ExitInfo] = exit_infos(model.config, meta.input_size if meta else None, model=unfolded)
         self.model = fold_batchnorm(model)
-        # Its device follows model.to(), which moves the data of the same Parameter objects;
-        # walking model.parameters() for it cost 5 % of a batch-1 classification.
-        self._a_parameter = next(self.model.parameters())
         self.categories: list[str] = list(meta.categories) if meta else [str(i) for i in range(model.config.num_classes)]
         self.set_thresholds(thresholds)
         self.on_notice = on_notice or (lambda message: None)
 
     @property
     def device(self) -> torch.device:
-        return self._a_parameter.device
+        return next(self.model.parameters()).device
 
     def set_thresholds(self, thresholds: float | Sequence[float]) -> None:
         self.thresholds = per_exit_thresholds(thresholds, len(self.exits))
