@@ -24,7 +24,7 @@ from torch import Tensor
 from .errors import ImageLoadError, one_line
 from .images import load_image
 from .png import read_grey_png
-from .transforms import Preprocessing
+from .transforms import Preprocessing, grey_pixels
 
 __all__ = ["Batch", "read_batch", "read_batches", "model_input", "DECODE_WORKERS"]
 
@@ -68,7 +68,7 @@ def read_batch(paths: Sequence[Path], prep: Preprocessing) -> Batch:
                 image = load_image(path)
             if image.mode == "L" and prep.takes_grey_crop(*image.size):  # load_image has turned it upright
                 crops.setdefault(image.size, []).append(len(rows))
-                rows.append(torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8).view(image.height, image.width))
+                rows.append(grey_pixels(image))
             else:
                 rows.append(model_input(image, prep))
         except ImageLoadError as exc:

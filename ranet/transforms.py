@@ -16,7 +16,7 @@ from torch import Tensor
 
 from .images import standard_mode
 
-__all__ = ["Preprocessing", "GEOMETRIES"]
+__all__ = ["Preprocessing", "GEOMETRIES", "grey_pixels"]
 
 GEOMETRIES = ("garment", "resize", "center-crop")
 
@@ -51,8 +51,7 @@ class Preprocessing:
             image = ImageOps.exif_transpose(image)
         image = standard_mode(image)
         if image.mode == "L" and self.takes_grey_crop(*image.size):
-            pixels = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
-            return self.grey_crops_to_uint8(pixels.view(1, image.height, image.width))[0]
+            return self.grey_crops_to_uint8(grey_pixels(image).unsqueeze(0))[0]
         if self.geometry == "garment":
             image = _garment_like(image)
         elif self.geometry == "center-crop":
@@ -78,10 +77,7 @@ class Preprocessing:
         bytes :meth:`pil_to_uint8` gives each (light backgrounds inverted, centred on black), for
         a whole batch at once."""
         n, h, w = crops.shape
-        # The border mean of _garment_like (corners counted twice), compared in integers.
-        edge = crops[:, [0, -1], :].sum((1, 2)) + crops[:, :, [0, -1]].sum((1, 2))
-        light = (edge > 127 * 2 * (w + h)).view(n, 1, 1)
-        crops = torch.where(light, 255 - crops, crops)
+        crops = torch.where(_light_backgrounds(crops).view(n, 1, 1), 255 - crops, crops)
         top, left = (self.input_size - h) // 2, (self.input_size - w) // 2
         padding = (left, self.input_size - w - left, top, self.input_size - h - top)
         return torch.nn.functional.pad(crops, padding).unsqueeze(1)
@@ -107,8 +103,7 @@ def _garment_like(image: Image.Image) -> Image.Image:
         alpha = image.getchannel("A")
         white = Image.new("L", gray.size, 255)
         gray = Image.composite(gray, white, alpha)
-    border = _border_mean(gray.tobytes(), *gray.size)
-    if border > 127:  # light background (a product photo): the dataset has dark ones
+    if _light_backgrounds(grey_pixels(gray).unsqueeze(0))[0]:  # a product photo: the dataset's are dark
         gray = ImageOps.invert(gray)
     if max(gray.size) > 32:
         box = gray.point(lambda v: 255 if v > 40 else 0).getbbox()
@@ -123,7 +118,14 @@ def _garment_like(image: Image.Image) -> Image.Image:
     return canvas
 
 
-def _border_mean(data: bytes, w: int, h: int) -> float:
-    """Mean of the outermost rows and columns of ``w × h`` grey bytes (corners counted twice)."""
-    edge = sum(data[:w]) + sum(data[-w:]) + sum(data[::w]) + sum(data[w - 1 :: w])
-    return edge / (2 * (w + h))
+def grey_pixels(image: Image.Image) -> Tensor:
+    """An L image's pixels as uint8 ``[height, width]``."""
+    return torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8).view(image.height, image.width)
+
+
+def _light_backgrounds(grey: Tensor) -> Tensor:
+    """Per image of uint8 ``[N, h, w]``: whether the mean of its outermost rows and columns
+    (corners counted twice) is over 127, compared in integers."""
+    _, h, w = grey.shape
+    edge = grey[:, [0, -1], :].sum((1, 2)) + grey[:, :, [0, -1]].sum((1, 2))
+    return edge > 127 * 2 * (w + h)
