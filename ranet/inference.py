@@ -12,7 +12,7 @@ import time
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import chain, islice
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import torch
 from PIL import Image
@@ -22,7 +22,10 @@ from .flops import ExitInfo, exit_infos
 from .model import ExitRunner, RANet, fold_batchnorm
 from .policies import leaves, per_exit_thresholds
 
-__all__ = ["ExitResult", "EarlyExitEngine", "stream_lanes"]
+__all__ = ["ExitResult", "EarlyExitEngine", "stream_lanes", "in_lanes"]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def stream_lanes() -> int:
@@ -143,10 +146,30 @@ class EarlyExitEngine:
             source = iter(batches)
             head = list(islice(source, 2 * lanes))
             if len(head) == 2 * lanes:
-                yield from _in_lanes(self._stream, chain(head, source), lanes, all_exits, max_wait)
+                yield from in_lanes(lambda taken: self._lane(taken, all_exits, max_wait),
+                                    _with_starts(chain(head, source)), lanes)
                 return
             batches = head
         yield from self._stream(batches, all_exits, max_wait)
+
+    def _lane(self, taken: Iterator[tuple[int, Tensor]], all_exits: bool,
+              max_wait: int | None) -> Iterator[tuple[int, ExitResult]]:
+        """One lane's stream over the batches it takes (each with the stream position of its first
+        image), its results at their positions in the whole stream."""
+        local_starts: list[int] = []  # per batch taken: its first position in this lane ...
+        starts: list[int] = []  # ... and in the whole stream
+
+        def batches() -> Iterator[Tensor]:
+            given = 0
+            for start, x in taken:
+                local_starts.append(given)
+                starts.append(start)
+                given += len(x)
+                yield x
+
+        for position, result in self._stream(batches(), all_exits, max_wait):
+            k = bisect_right(local_starts, position) - 1
+            yield starts[k] + position - local_starts[k], result
 
     @torch.no_grad()
     def _stream(self, batches: Iterable[Tensor], all_exits: bool,
@@ -257,47 +280,50 @@ class EarlyExitEngine:
         )
 
 
+def _with_starts(batches: Iterable[Tensor]) -> Iterator[tuple[int, Tensor]]:
+    """Each batch with the stream position of its first image."""
+    start = 0
+    for x in batches:
+        yield start, x
+        start += len(x)
+
+
 _LANE_DONE = object()
 
 
-def _in_lanes(stream: Callable[..., Iterator[tuple[int, ExitResult]]], batches: Iterator[Tensor], lanes: int,
-              *args) -> Iterator[tuple[int, ExitResult]]:
-    """``stream(batches, *args)`` run by ``lanes`` threads that share out ``batches``, positions
-    counted over ``batches`` as one stream; an exception in a lane is raised here, and closing
-    this generator stops the lanes after their current step."""
-    threads = max(1, torch.get_num_threads() // lanes)
+@dataclass
+class _LaneFailure:
+    exc: BaseException
+
+
+def in_lanes(work: Callable[[Iterator[T]], Iterable[R]], source: Iterable[T], lanes: int) -> Iterator[R]:
+    """Run ``work`` in ``lanes`` threads, each on its share of the calling thread's intra-op
+    threads and each given an iterator that takes the next item of ``source`` (advanced by one
+    thread at a time); yield what the lanes yield, as they yield it. An exception in a lane is
+    raised here; closing this generator stops the lanes after the item each is on."""
+    threads = max(1, torch.get_num_threads() // lanes)  # a new thread starts with the default
+    source = iter(source)
     take_lock = threading.Lock()
     stop = threading.Event()
     out: queue.SimpleQueue = queue.SimpleQueue()
-    taken = 0  # images handed to the lanes so far
+
+    def take() -> Iterator[T]:
+        while not stop.is_set():
+            with take_lock:
+                item = next(source, _LANE_DONE)
+            if item is _LANE_DONE:
+                return
+            yield item
 
     def lane() -> None:
-        local_starts: list[int] = []  # per batch this lane took: its first position in the lane ...
-        starts: list[int] = []  # ... and in the whole stream
-        given = 0
-
-        def take() -> Iterator[Tensor]:
-            nonlocal taken, given
-            while not stop.is_set():
-                with take_lock:
-                    x = next(batches, None)
-                    if x is None:
-                        return
-                    local_starts.append(given)
-                    starts.append(taken)
-                    taken += len(x)
-                given += len(x)
-                yield x
-
         torch.set_num_threads(threads)  # this thread's intra-op threads only
         try:
-            for position, result in stream(take(), *args):
+            for value in work(take()):
                 if stop.is_set():
                     break
-                k = bisect_right(local_starts, position) - 1
-                out.put((starts[k] + position - local_starts[k], result))
+                out.put(value)
         except BaseException as exc:  # handed to the consumer, raised there
-            out.put(exc)
+            out.put(_LaneFailure(exc))
         finally:
             out.put(_LANE_DONE)
 
@@ -310,8 +336,8 @@ def _in_lanes(stream: Callable[..., Iterator[tuple[int, ExitResult]]], batches: 
             item = out.get()
             if item is _LANE_DONE:
                 running -= 1
-            elif isinstance(item, BaseException):
-                raise item
+            elif isinstance(item, _LaneFailure):
+                raise item.exc
             else:
                 yield item
     finally:

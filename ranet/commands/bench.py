@@ -25,10 +25,9 @@ import platform
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -40,7 +39,7 @@ from ..checkpoints import load_model
 from ..datasets import ImageSet, load_dataset, train_val_split
 from ..errors import UsageError
 from ..images import scan_images
-from ..inference import EarlyExitEngine, stream_lanes
+from ..inference import EarlyExitEngine, in_lanes, stream_lanes
 from ..metrics import ExitOutputs, predict_exits
 from ..model import ExitRunner, RANet
 from ..policies import exits_for_thresholds
@@ -114,37 +113,21 @@ def _full_pass(model: RANet, batches: Sequence[Tensor], device: torch.device) ->
 
 
 @torch.no_grad()
-def _static_pass(net: nn.Module, batches: Sequence[Tensor], device: torch.device) -> None:
+def _static_pass(net: nn.Module, batches: Iterable[Tensor], device: torch.device) -> None:
     """A static network on every batch, its class per image copied back as the full pass does."""
     for batch in batches:
         net(batch.to(device, non_blocking=True)).softmax(-1).argmax(-1).cpu()
 
 
 def _static_in_lanes(net: nn.Module, batches: Sequence[Tensor], device: torch.device, lanes: int) -> None:
-    """:func:`_static_pass` with the batches shared out among ``lanes`` threads, each on its share
-    of the intra-op threads, as the engine's lanes run: the same chance for the static networks."""
-    source, lock, failures = iter(batches), threading.Lock(), []
-    threads = max(1, torch.get_num_threads() // lanes)  # this thread's count; a new thread has the default
+    """:func:`_static_pass` with the batches shared out among ``lanes`` threads as the engine's
+    lanes share them (:func:`~ranet.inference.in_lanes`): the same chance for the static networks."""
+    def lane(taken: Iterator[Tensor]) -> tuple:
+        _static_pass(net, taken, device)
+        return ()
 
-    def lane() -> None:
-        torch.set_num_threads(threads)
-        try:
-            while True:
-                with lock:
-                    x = next(source, None)
-                if x is None:
-                    return
-                _static_pass(net, [x], device)
-        except Exception as exc:
-            failures.append(exc)
-
-    workers = [threading.Thread(target=lane) for _ in range(lanes)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    if failures:
-        raise failures[0]
+    for _ in in_lanes(lane, batches, lanes):
+        pass
 
 
 def _timed(fn: Callable[[], object], device: torch.device) -> tuple[float, object]:
