@@ -11,10 +11,11 @@ import pytest
 import torch
 
 from ranet.allocator import tune_allocator
-from ranet.commands.bench import choose_threshold
+from ranet.commands.bench import _exit_macs, _macs, choose_threshold
 from ranet.checkpoints import load_model
 from ranet.commands.cli import main
 from ranet.datasets import DATASETS, load_dataset, train_val_split
+from ranet.flops import exit_flops
 
 DEFAULT_FASHION_MNIST_ROOT = DATASETS["fashion-mnist"].default_root
 from ranet.metrics import ExitOutputs, predict_exits
@@ -46,7 +47,9 @@ def test_bench_json_on_a_tiny_case(tiny_weights, capsys):
     assert report["matmul_peak_gflops"] > 0 and report["allocator"] == tune_allocator()
     for case in speed:
         assert case["peak_gflops"] > 0 and len(case["peak_gflops_repeats"]) == 1
-        assert case["dynamic_gflops"] == pytest.approx(2 * case["mean_dynamic_flops"] * case["dynamic_images_per_s"] / 1e9)
+        assert case["dynamic_gflops"] == pytest.approx(2 * case["mean_dynamic_macs"] * case["dynamic_images_per_s"] / 1e9)
+        assert case["full_gflops"] == pytest.approx(2 * case["full_macs"] * case["full_images_per_s"] / 1e9)
+        assert 0 < case["mean_dynamic_macs"] <= case["full_macs"] < case["full_flops"]
         assert case["dynamic_peak_share"] == pytest.approx(case["dynamic_gflops"] / case["peak_gflops"])
         assert case["full_peak_share"] == pytest.approx(case["full_gflops"] / case["peak_gflops"])
         assert set(case["baselines"]) == {"resnet18", "mobilenet_v3_small"}
@@ -131,3 +134,25 @@ def test_choose_threshold_is_the_smallest_that_matches_the_last_exit():
     # Nothing but the last exit matches: no early exit at all.
     wrong_first = ExitOutputs(torch.full((4, 2), 1.0), torch.tensor([[0, 1]] * 4))
     assert choose_threshold(wrong_first, labels) == float("inf")
+
+
+def test_ranet_and_the_static_networks_are_counted_by_one_rule():
+    # The hardware share counts convolutions and linear layers only, for every network; the
+    # authors' FLOPs (ReLUs, pooling, biases too) are a little higher.
+    model = load_model()
+    x = torch.zeros(1, 3, 32, 32)
+    per_exit = _exit_macs(model, x)
+    assert per_exit == sorted(per_exit) and len(per_exit) == model.num_exits
+    everything = _macs(_LastExit(model), x)  # the plain forward pass, every exit at once
+    assert per_exit[-1] == everything
+    for macs, flops in zip(per_exit, exit_flops(model.config)):
+        assert 0.99 * flops < macs < flops
+
+
+class _LastExit(torch.nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x)[-1]
