@@ -203,16 +203,12 @@ def _read_inputs(sources: Sequence[str | Pixels], prep: "Preprocessing") -> _Inp
     from ranet import ImageLoadError
     from ranet.reading import model_input, read_batch
 
-    files = [(i, Path(source)) for i, source in enumerate(sources) if not isinstance(source, Pixels)]
-    batch = read_batch([path for _, path in files], prep)
-    reasons = {id(path): reason for path, reason in batch.failures}  # by identity: a file may come twice
-    read = _Inputs(None, [], [], {})
+    files = [i for i, source in enumerate(sources) if not isinstance(source, Pixels)]
+    batch = read_batch([Path(sources[i]) for i in files], prep)
+    read = _Inputs(None, [files[k] for k in batch.positions], [], {})
+    unread = sorted(set(range(len(files))) - set(batch.positions))
+    read.failures = [(files[k], reason) for k, (_, reason) in zip(unread, batch.failures)]
     parts = [batch.inputs] if batch.inputs is not None else []
-    for i, path in files:
-        if id(path) in reasons:
-            read.failures.append((i, reasons[id(path)]))
-        else:
-            read.rows.append(i)
     for i, source in enumerate(sources):
         if isinstance(source, Pixels):
             try:

@@ -36,9 +36,10 @@ class Batch:
     """One batch of files: the images read, in order, and the files that could not be."""
 
     paths: list[Path] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)  # per image read: its index in the files given
     inputs: Tensor | None = None  # normalised [len(paths), 3, S, S]; None when no file was readable
     read_ms: list[float] = field(default_factory=list)  # per image: reading and preprocessing
-    failures: list[tuple[Path, str]] = field(default_factory=list)  # file, one-line reason
+    failures: list[tuple[Path, str]] = field(default_factory=list)  # file, one-line reason; in the order given
 
 
 def model_input(image: Image.Image, prep: Preprocessing) -> Tensor:
@@ -60,7 +61,7 @@ def read_batch(paths: Sequence[Path], prep: Preprocessing) -> Batch:
     batch = Batch()
     rows: list[Tensor] = []  # per image read: its input, or its grey pixels [h, w] to be placed
     crops: dict[tuple[int, int], list[int]] = {}  # rows of grey pixels, by size
-    for path in paths:
+    for position, path in enumerate(paths):
         start = time.perf_counter()
         try:
             image = read_grey_png(path, prep.takes_grey_crop)
@@ -75,6 +76,7 @@ def read_batch(paths: Sequence[Path], prep: Preprocessing) -> Batch:
             batch.failures.append((path, str(exc)))
             continue
         batch.paths.append(path)
+        batch.positions.append(position)
         batch.read_ms.append((time.perf_counter() - start) * 1000)
     for members in crops.values():
         start = time.perf_counter()

@@ -97,3 +97,13 @@ def test_a_batch_of_every_kind_gives_the_general_paths_inputs(tmp_path):
     assert batch.failures == [(tmp_path / "h.png", str(general.value))]
     assert torch.equal(batch.inputs, torch.stack([prep(load_image(p)) for p in batch.paths]))
     assert load_image(tmp_path / "d.png").size == (20, 28)  # turned upright before it was placed
+
+
+def test_a_batch_says_where_each_image_read_came_from(tmp_path):
+    Image.new("L", (28, 28), 9).save(tmp_path / "a.png")
+    Image.new("L", (28, 28), 99).save(tmp_path / "b.png")
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    given = [tmp_path / "a.png", tmp_path / "broken.png", tmp_path / "a.png", tmp_path / "missing.png", tmp_path / "b.png"]
+    batch = read_batch(given, get_preprocessing("fashion-mnist"))
+    assert batch.positions == [0, 2, 4] and batch.paths == [given[k] for k in batch.positions]
+    assert [path for path, _ in batch.failures] == [given[1], given[3]]

@@ -59,21 +59,22 @@ def test_complete_worker_reads_as_the_first_pass_and_names_files_gone_since(tmp_
         shutil.copy(image, tmp_path / image.name)
     pasted = Image.open(images[0]).convert("RGB")
     sources = [str(tmp_path / images[0].name), str(tmp_path / "gone.png"), Pixels("pasted", pasted),
-               str(tmp_path / images[1].name)]
+               str(tmp_path / images[1].name), str(tmp_path / images[0].name), str(tmp_path / "gone too.png")]
     model = load_model(tiny_weights, device="cpu")
     engine = EarlyExitEngine(model)
     done = []
-    worker = CompleteWorker(engine.model, [10, 11, 12, 13], sources)
+    worker = CompleteWorker(engine.model, [10, 11, 12, 13, 14, 15], sources)
     worker.signals.result.connect(done.append)
     worker.run()
 
     [completion] = done
-    assert completion.failed == [(11, "file not found")]
-    assert sorted(completion.rows) == [10, 12, 13] and len(completion.results) == 3
+    assert sorted(completion.failed) == [(11, "file not found"), (15, "file not found")]
+    assert sorted(completion.rows) == [10, 12, 13, 14] and len(completion.results) == 4
     by_row = dict(zip(completion.rows, completion.results))
     expected = engine.classify(torch.stack([model.transform(load_image(tmp_path / images[0].name)),
                                             model.transform(pasted),
-                                            model.transform(load_image(tmp_path / images[1].name))]),
+                                            model.transform(load_image(tmp_path / images[1].name)),
+                                            model.transform(load_image(tmp_path / images[0].name))]),
                                all_exits=True)
-    for row, result in zip([10, 12, 13], expected):
+    for row, result in zip([10, 12, 13, 14], expected):
         assert by_row[row].complete and by_row[row].exit_confidences == pytest.approx(result.exit_confidences)
