@@ -96,13 +96,16 @@ class EarlyExitEngine:
         unfolded = model if any(isinstance(m, nn.BatchNorm2d) for m in model.modules()) else None
         self.exits: list[ExitInfo] = exit_infos(model.config, meta.input_size if meta else None, model=unfolded)
         self.model = fold_batchnorm(model)
+        # Read for every batch: a layer's current weight is far cheaper to reach than a walk of
+        # model.parameters(), and still follows model.to(), which may replace the parameters.
+        self._first_conv = next(m for m in self.model.modules() if isinstance(m, nn.Conv2d))
         self.categories: list[str] = list(meta.categories) if meta else [str(i) for i in range(model.config.num_classes)]
         self.set_thresholds(thresholds)
         self.on_notice = on_notice or (lambda message: None)
 
     @property
     def device(self) -> torch.device:
-        return next(self.model.parameters()).device
+        return self._first_conv.weight.device
 
     def set_thresholds(self, thresholds: float | Sequence[float]) -> None:
         self.thresholds = per_exit_thresholds(thresholds, len(self.exits))
@@ -217,9 +220,9 @@ class EarlyExitEngine:
             yield from self._after_out_of_memory(group, tracks, waiting, all_exits)
             return
         probs = logits.float().softmax(-1).cpu()
-        top_p, top_i = probs.topk(min(5, probs.shape[1]), dim=1)
+        top_p, top_i = (t.numpy() for t in probs.topk(min(5, probs.shape[1]), dim=1))
         last = e == len(self.exits) - 1
-        passed = leaves(top_p[:, 0], self.thresholds[e], last).tolist()
+        passed = leaves(top_p[:, 0], self.thresholds[e], last).tolist()  # numpy: a few µs less per step than torch
         finished, stay = [], []
         for row, (sample, p, i, ok) in enumerate(zip(group.samples, top_p.tolist(), top_i.tolist(), passed)):
             track = tracks[sample]
