@@ -221,11 +221,12 @@ def choose_threshold(outputs: ExitOutputs, labels: Tensor, tolerance: float = AC
 
 def _speedup_case(model: RANet, engine: EarlyExitEngine, x: Tensor, labels: Tensor, batch_size: int,
                   device: torch.device, warmup: int, repeats: int, target: float | None,
-                  baselines: dict[str, tuple[nn.Module, int]], lanes: int = 1) -> dict:
+                  baselines: dict[str, tuple[nn.Module, int]], exit_macs: Sequence[int], lanes: int = 1) -> dict:
     """Full network against the engine (and the static baselines, and the matmul peak) on the
     same images and batches, interleaved per repeat so that a background load slows all alike.
-    With ``lanes`` > 1, early exit and the static networks are also timed in that many lanes
-    (as ``ranet classify`` runs a folder on the CPU)."""
+    ``exit_macs``: RANet's MACs per image up to each exit, by the static networks' rule. With
+    ``lanes`` > 1, early exit and the static networks are also timed in that many lanes (as
+    ``ranet classify`` runs a folder on the CPU)."""
     batches = _batches(x, batch_size)
     warm = batches[: max(warmup, 0)]
     _full_pass(model, warm, device)
@@ -250,7 +251,6 @@ def _speedup_case(model: RANet, engine: EarlyExitEngine, x: Tensor, labels: Tens
                 static_lanes_s[name].append(_timed(lambda: _static_in_lanes(net, batches, device, lanes), device)[0])
     flops = [e.flops for e in engine.exits]
     mean_flops = sum(r.flops for r in results) / len(results)
-    exit_macs = _exit_macs(model, x.to(device))
     mean_macs = sum(exit_macs[r.exit - 1] for r in results) / len(results)
     n = len(x)
     full_t, dyn_t = statistics.median(full_s), statistics.median(dyn_s)
@@ -442,13 +442,14 @@ def run(args: argparse.Namespace) -> int:
     engine.set_thresholds(threshold)
 
     baselines, baseline_note = ({}, "skipped: --no-baselines") if args.no_baselines else _static_baselines(device, x)
+    exit_macs = _exit_macs(model, x.to(device))
     cases = []
     for bs in [1] if large == 1 else [1, large]:
         _progress(f"full network against early exit and the static networks at batch {bs}")
         target = (TARGETS["wall_to_flops_batch1_cpu"] if bs == 1 and device.type == "cpu" else
                   TARGETS["wall_to_flops_batched_gpu"] if bs > 1 and device.type != "cpu" else None)
         cases.append(_speedup_case(model, engine, x, labels, bs, device, args.warmup, args.repeats, target,
-                                   baselines, lanes=stream_lanes() if bs > 1 and device.type == "cpu" else 1))
+                                   baselines, exit_macs, lanes=stream_lanes() if bs > 1 and device.type == "cpu" else 1))
     _progress("per-exit latency at batch 1")
     latency = _exit_latency(model, x, device, args.warmup, args.repeats)
     cases += [{"case": "exit_latency", "exit": i + 1, "batch_size": 1, "flops": e.flops, "ms": ms}
